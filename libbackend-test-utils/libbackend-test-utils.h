@@ -1,0 +1,19 @@
+/* libbackend-test-utils.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <libbackend.h>
+
+G_BEGIN_DECLS
+
+#define BK_TEST_UTILS_INSIDE
+# include "bk-mock-services.h"
+# include "bk-service-factory-tester.h"
+# include "bk-test-backend.h"
+# include "bk-test-directory.h"
+#undef BK_TEST_UTILS_INSIDE
+
+G_END_DECLS

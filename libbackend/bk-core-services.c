@@ -1,0 +1,99 @@
+/* bk-core-services.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "libbackend.h"
+#include "bk-services-private.h"
+
+/**
+ * bk_core_service_root_config:
+ *
+ * The `core.rootConfig` ref; use [const@Bk.SERVICE_ROOT_CONFIG].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_root_config, "core.rootConfig",
+                       BK_TYPE_ROOT_CONFIG, BK_SERVICE_SCOPE_ROOT,
+                       _bk_root_config_default_factory)
+
+/**
+ * bk_core_service_root_logger:
+ *
+ * The `core.rootLogger` ref; use [const@Bk.SERVICE_ROOT_LOGGER].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_root_logger, "core.rootLogger",
+                       BK_TYPE_LOGGER, BK_SERVICE_SCOPE_ROOT,
+                       _bk_root_logger_default_factory)
+
+/**
+ * bk_core_service_logger:
+ *
+ * The `core.logger` ref; use [const@Bk.SERVICE_LOGGER].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_logger, "core.logger",
+                       BK_TYPE_LOGGER, BK_SERVICE_SCOPE_PLUGIN,
+                       _bk_logger_default_factory)
+
+/**
+ * bk_core_service_root_lifecycle:
+ *
+ * The `core.rootLifecycle` ref; use [const@Bk.SERVICE_ROOT_LIFECYCLE].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_root_lifecycle, "core.rootLifecycle",
+                       BK_TYPE_LIFECYCLE, BK_SERVICE_SCOPE_ROOT,
+                       _bk_root_lifecycle_default_factory)
+
+/**
+ * bk_core_service_lifecycle:
+ *
+ * The `core.lifecycle` ref; use [const@Bk.SERVICE_LIFECYCLE].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_lifecycle, "core.lifecycle",
+                       BK_TYPE_LIFECYCLE, BK_SERVICE_SCOPE_PLUGIN,
+                       _bk_lifecycle_default_factory)
+
+/**
+ * bk_core_service_plugin_metadata:
+ *
+ * The `core.pluginMetadata` ref; use [const@Bk.SERVICE_PLUGIN_METADATA].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_plugin_metadata, "core.pluginMetadata",
+                       BK_TYPE_PLUGIN_METADATA, BK_SERVICE_SCOPE_PLUGIN,
+                       NULL)
+
+/**
+ * bk_core_service_root_instance_metadata:
+ *
+ * The `core.rootInstanceMetadata` ref; use
+ * [const@Bk.SERVICE_ROOT_INSTANCE_METADATA].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_root_instance_metadata, "core.rootInstanceMetadata",
+                       BK_TYPE_ROOT_INSTANCE_METADATA, BK_SERVICE_SCOPE_ROOT,
+                       NULL)

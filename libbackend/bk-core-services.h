@@ -1,0 +1,92 @@
+/* bk-core-services.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(BK_INSIDE) && !defined(BK_COMPILATION)
+# error "Only <libbackend.h> can be included directly."
+#endif
+
+#include "bk-service-ref.h"
+
+G_BEGIN_DECLS
+
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_root_config            (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_root_logger            (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_logger                 (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_root_lifecycle         (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_lifecycle              (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_plugin_metadata        (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_root_instance_metadata (void);
+
+/**
+ * BK_SERVICE_ROOT_CONFIG:
+ *
+ * `core.rootConfig` (root): a [iface@Bk.RootConfig].
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_ROOT_CONFIG (bk_core_service_root_config ())
+/**
+ * BK_SERVICE_ROOT_LOGGER:
+ *
+ * `core.rootLogger` (root): a [iface@Bk.Logger].
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_ROOT_LOGGER (bk_core_service_root_logger ())
+/**
+ * BK_SERVICE_LOGGER:
+ *
+ * `core.logger` (plugin): a [iface@Bk.Logger] carrying `plugin=<id>`.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_LOGGER (bk_core_service_logger ())
+/**
+ * BK_SERVICE_ROOT_LIFECYCLE:
+ *
+ * `core.rootLifecycle` (root): a [iface@Bk.Lifecycle] with startup,
+ * before-shutdown and shutdown hooks.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_ROOT_LIFECYCLE (bk_core_service_root_lifecycle ())
+/**
+ * BK_SERVICE_LIFECYCLE:
+ *
+ * `core.lifecycle` (plugin): a [iface@Bk.Lifecycle] with startup and
+ * shutdown hooks.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_LIFECYCLE (bk_core_service_lifecycle ())
+/**
+ * BK_SERVICE_PLUGIN_METADATA:
+ *
+ * `core.pluginMetadata` (plugin): a [class@Bk.PluginMetadata]; built in,
+ * cannot be overridden.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_PLUGIN_METADATA (bk_core_service_plugin_metadata ())
+/**
+ * BK_SERVICE_ROOT_INSTANCE_METADATA:
+ *
+ * `core.rootInstanceMetadata` (root): a [class@Bk.RootInstanceMetadata];
+ * built in.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_ROOT_INSTANCE_METADATA (bk_core_service_root_instance_metadata ())
+
+G_END_DECLS

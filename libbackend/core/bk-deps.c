@@ -1,0 +1,166 @@
+/* bk-deps.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * BkDeps:
+ *
+ * The resolved dependencies handed to a factory, an init or a feature
+ * loader: one instance per declared [class@Bk.ServiceRef] or
+ * [class@Bk.ExtensionPoint], and every instance of a multiton ref.
+ *
+ * Since: 0.1
+ */
+
+#include "bk-core-private.h"
+
+struct _BkDeps
+{
+  GObject     parent_instance;
+  char       *plugin_id;
+  GHashTable *values;     /* BkDependency* → GObject* (owned) */
+  GHashTable *multitons;  /* BkServiceRef* → GPtrArray* (owned) */
+};
+
+G_DEFINE_FINAL_TYPE (BkDeps, bk_deps, G_TYPE_OBJECT)
+
+static void
+bk_deps_finalize (GObject *object)
+{
+  BkDeps *self = BK_DEPS (object);
+
+  g_clear_pointer (&self->plugin_id, g_free);
+  g_clear_pointer (&self->values, g_hash_table_unref);
+  g_clear_pointer (&self->multitons, g_hash_table_unref);
+
+  G_OBJECT_CLASS (bk_deps_parent_class)->finalize (object);
+}
+
+static void
+bk_deps_class_init (BkDepsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = bk_deps_finalize;
+}
+
+static void
+bk_deps_init (BkDeps *self)
+{
+  self->values = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
+  self->multitons = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+}
+
+BkDeps *
+_bk_deps_new (const char *plugin_id)
+{
+  BkDeps *self = g_object_new (BK_TYPE_DEPS, NULL);
+
+  self->plugin_id = g_strdup (plugin_id);
+  return self;
+}
+
+void
+_bk_deps_set (BkDeps       *self,
+              BkDependency *dependency,
+              gpointer      value)
+{
+  g_hash_table_replace (self->values, dependency, g_object_ref (value));
+}
+
+void
+_bk_deps_set_all (BkDeps       *self,
+                  BkServiceRef *ref,
+                  GPtrArray    *values)
+{
+  g_hash_table_replace (self->multitons, ref, g_ptr_array_ref (values));
+}
+
+/**
+ * bk_deps_get:
+ * @self: a #BkDeps
+ * @dependency: (type BkDependency): a declared single service ref or
+ *   extension point
+ *
+ * Looks up the instance of a declared dependency. Asking for a multiton
+ * ref (use [method@Bk.Deps.get_all]) or for something that was not
+ * declared is a programming error.
+ *
+ * Returns: (transfer none) (type GObject): the instance
+ *
+ * Since: 0.1
+ */
+gpointer
+bk_deps_get (BkDeps   *self,
+             gpointer  dependency)
+{
+  gpointer value;
+
+  g_return_val_if_fail (BK_IS_DEPS (self), NULL);
+  g_return_val_if_fail (BK_IS_DEPENDENCY (dependency), NULL);
+
+  if (BK_IS_SERVICE_REF (dependency) && bk_service_ref_is_multiton (dependency))
+    {
+      g_critical ("bk_deps_get() called on multiton ref '%s'; use bk_deps_get_all()",
+                  bk_dependency_get_id (dependency));
+      return NULL;
+    }
+
+  value = g_hash_table_lookup (self->values, dependency);
+  if (value == NULL)
+    g_critical ("bk_deps_get(): '%s' was not declared as a dependency",
+                bk_dependency_get_id (dependency));
+  return value;
+}
+
+/**
+ * bk_deps_get_all:
+ * @self: a #BkDeps
+ * @ref: a declared multiton ref
+ *
+ * Returns every instance of a multiton ref, in the order their factories
+ * were given to the backend (defaults, then `add`, then feature loaders).
+ *
+ * Returns: (transfer none) (element-type GObject): the instances, possibly
+ *   none
+ *
+ * Since: 0.1
+ */
+GPtrArray *
+bk_deps_get_all (BkDeps       *self,
+                 BkServiceRef *ref)
+{
+  GPtrArray *values;
+
+  g_return_val_if_fail (BK_IS_DEPS (self), NULL);
+  g_return_val_if_fail (BK_IS_SERVICE_REF (ref), NULL);
+
+  if (!bk_service_ref_is_multiton (ref))
+    {
+      g_critical ("bk_deps_get_all() called on single ref '%s'; use bk_deps_get()",
+                  bk_service_ref_get_id (ref));
+      return NULL;
+    }
+
+  values = g_hash_table_lookup (self->multitons, ref);
+  if (values == NULL)
+    g_critical ("bk_deps_get_all(): '%s' was not declared as a dependency",
+                bk_service_ref_get_id (ref));
+  return values;
+}
+
+/**
+ * bk_deps_get_plugin_id:
+ * @self: a #BkDeps
+ *
+ * Returns: (transfer none) (nullable): the plugin these dependencies were
+ *   resolved for, or %NULL for root scope
+ *
+ * Since: 0.1
+ */
+const char *
+bk_deps_get_plugin_id (BkDeps *self)
+{
+  g_return_val_if_fail (BK_IS_DEPS (self), NULL);
+
+  return self->plugin_id;
+}
