@@ -1,0 +1,33 @@
+# A shim over meson: `make run` and `make test` install missing Debian
+# packages (scripts/install-deps.sh), configure build/ once, build, then
+# start the example backend or run the test suite.
+
+BUILD ?= build
+
+.PHONY: all deps setup compile run test test-valgrind bench clean
+
+all: compile
+
+deps:
+	@./scripts/install-deps.sh
+
+setup: deps
+	@test -f $(BUILD)/build.ninja || meson setup $(BUILD)
+
+compile: setup
+	meson compile -C $(BUILD)
+
+run: compile
+	$(BUILD)/examples/example-backend
+
+test: compile
+	meson test -C $(BUILD) --print-errorlogs
+
+test-valgrind: compile
+	meson test -C $(BUILD) --setup=valgrind --print-errorlogs
+
+bench: setup
+	meson compile -C $(BUILD) bench
+
+clean:
+	rm -rf $(BUILD)
