@@ -22,6 +22,7 @@ PACKAGES="
   libpq-dev
   gobject-introspection
   libgirepository1.0-dev
+  gi-docgen
   valgrind
 "
 

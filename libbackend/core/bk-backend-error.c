@@ -5,6 +5,15 @@
 
 #include "bk-core-private.h"
 
+/**
+ * bk_backend_error_quark:
+ *
+ * The error domain of wiring and startup errors.
+ *
+ * Returns: the #GQuark of %BK_BACKEND_ERROR
+ *
+ * Since: 0.1
+ */
 G_DEFINE_QUARK (bk-backend-error-quark, bk_backend_error)
 
 #define ID_PATTERN "/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/i (letters, digits, and dashes only, starting with a letter)"

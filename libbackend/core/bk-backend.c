@@ -208,6 +208,8 @@ bk_backend_add (BkBackend *self,
  * bk_backend_get_main_context:
  * @self: a #BkBackend
  *
+ * Gets the main context the backend was made on; its callbacks run there and the sync wrappers iterate it.
+ *
  * Returns: (transfer none): the main context the backend runs on
  *
  * Since: 0.1

@@ -59,6 +59,8 @@ _bk_dependency_init_fields (BkDependency *self,
  * bk_dependency_get_id:
  * @self: a #BkDependency
  *
+ * Gets the dependency's id.
+ *
  * Returns: (transfer none): the id, such as `core.logger`
  *
  * Since: 0.1
@@ -76,6 +78,8 @@ bk_dependency_get_id (BkDependency *self)
 /**
  * bk_dependency_get_interface_type:
  * @self: a #BkDependency
+ *
+ * Gets the #GType that every instance of the dependency implements.
  *
  * Returns: the #GType every instance implements
  *

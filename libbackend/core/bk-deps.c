@@ -152,6 +152,8 @@ bk_deps_get_all (BkDeps       *self,
  * bk_deps_get_plugin_id:
  * @self: a #BkDeps
  *
+ * Gets the plugin these dependencies were resolved for.
+ *
  * Returns: (transfer none) (nullable): the plugin these dependencies were
  *   resolved for, or %NULL for root scope
  *

@@ -288,6 +288,8 @@ _bk_registration_run_init (BkRegistration *self,
  * bk_plugin_env_get_plugin_id:
  * @self: a #BkPluginEnv
  *
+ * Gets the id of the plugin being registered.
+ *
  * Returns: (transfer none): the id of the plugin being registered
  *
  * Since: 0.1
@@ -478,6 +480,8 @@ bk_plugin_env_register_extension_point_factory (BkPluginEnv                 *sel
  * bk_module_env_get_plugin_id:
  * @self: a #BkModuleEnv
  *
+ * Gets the id of the plugin the module extends.
+ *
  * Returns: (transfer none): the id of the plugin the module extends
  *
  * Since: 0.1
@@ -494,6 +498,8 @@ bk_module_env_get_plugin_id (BkModuleEnv *self)
 /**
  * bk_module_env_get_module_id:
  * @self: a #BkModuleEnv
+ *
+ * Gets the id of the module being registered.
  *
  * Returns: (transfer none): the id of the module being registered
  *

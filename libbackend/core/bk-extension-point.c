@@ -74,6 +74,8 @@ bk_extension_point_new (const char *id,
  * bk_extension_point_get_id:
  * @self: a #BkExtensionPoint
  *
+ * Gets the extension point's id.
+ *
  * Returns: (transfer none): the extension point id
  *
  * Since: 0.1
@@ -144,6 +146,8 @@ _bk_extension_point_context_detach (BkExtensionPointContext *self)
  * bk_extension_point_context_get_plugin_id:
  * @self: a #BkExtensionPointContext
  *
+ * Gets the id of the plugin that owns the extension point.
+ *
  * Returns: (transfer none): the plugin id
  *
  * Since: 0.1
@@ -159,6 +163,8 @@ bk_extension_point_context_get_plugin_id (BkExtensionPointContext *self)
 /**
  * bk_extension_point_context_get_module_id:
  * @self: a #BkExtensionPointContext
+ *
+ * Gets the id of the module the extension point object is made for.
  *
  * Returns: (transfer none): the id of the module the extension point is
  *   made for

@@ -144,6 +144,8 @@ bk_feature_loader_new_full (const char           *name,
  * bk_feature_loader_get_name:
  * @self: a #BkFeatureLoader
  *
+ * Gets the name that identifies the loader in messages.
+ *
  * Returns: (transfer none): the loader's name
  *
  * Since: 0.1

@@ -1159,10 +1159,11 @@ find_module_cycle (PluginRun *run)
       ModuleRun *start = g_ptr_array_index (run->modules, s);
       g_autoptr(GHashTable) visited = g_hash_table_new (NULL, NULL);
       g_autoptr(GPtrArray) stack = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-      GPtrArray *first = g_ptr_array_new ();
+      GPtrArray *first;
 
       if (start->registration->error != NULL)
         continue;
+      first = g_ptr_array_new ();
       g_ptr_array_add (first, start);
       g_ptr_array_add (stack, first);
 

@@ -195,6 +195,8 @@ bk_module_new (const char           *plugin_id,
  * bk_module_get_plugin_id:
  * @self: a #BkModule
  *
+ * Gets the id of the plugin this module extends.
+ *
  * Returns: (transfer none): the id of the plugin this module extends
  *
  * Since: 0.1
@@ -212,6 +214,8 @@ bk_module_get_plugin_id (BkModule *self)
 /**
  * bk_module_get_module_id:
  * @self: a #BkModule
+ *
+ * Gets the module id.
  *
  * Returns: (transfer none): the module id
  *

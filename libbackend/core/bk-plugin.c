@@ -168,6 +168,8 @@ bk_plugin_new (const char           *plugin_id,
  * bk_plugin_get_plugin_id:
  * @self: a #BkPlugin
  *
+ * Gets the plugin id.
+ *
  * Returns: (transfer none): the plugin id
  *
  * Since: 0.1

@@ -290,6 +290,8 @@ bk_service_factory_set_initialization (BkServiceFactory        *self,
  * bk_service_factory_get_initialization:
  * @self: a #BkServiceFactory
  *
+ * Gets when the factory creates its service.
+ *
  * Returns: when the service is created
  *
  * Since: 0.1
@@ -307,6 +309,8 @@ bk_service_factory_get_initialization (BkServiceFactory *self)
 /**
  * bk_service_factory_get_service:
  * @self: a #BkServiceFactory
+ *
+ * Gets the ref this factory implements.
  *
  * Returns: (transfer none): the ref this factory implements
  *

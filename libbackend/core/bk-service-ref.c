@@ -75,6 +75,8 @@ bk_service_ref_new (const char           *id,
  * bk_service_ref_get_id:
  * @self: a #BkServiceRef
  *
+ * Gets the service id.
+ *
  * Returns: (transfer none): the service id
  *
  * Since: 0.1
@@ -88,6 +90,8 @@ bk_service_ref_get_id (BkServiceRef *self)
 /**
  * bk_service_ref_get_scope:
  * @self: a #BkServiceRef
+ *
+ * Gets the scope of the service.
  *
  * Returns: the scope
  *
@@ -105,6 +109,8 @@ bk_service_ref_get_scope (BkServiceRef *self)
  * bk_service_ref_is_multiton:
  * @self: a #BkServiceRef
  *
+ * Tells whether the ref is a multiton.
+ *
  * Returns: whether the ref collects every factory given for it
  *
  * Since: 0.1
@@ -120,6 +126,8 @@ bk_service_ref_is_multiton (BkServiceRef *self)
 /**
  * bk_service_ref_has_default_factory:
  * @self: a #BkServiceRef
+ *
+ * Tells whether the ref has a default factory.
  *
  * Returns: whether the ref has a default factory
  *

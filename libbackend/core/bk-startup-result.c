@@ -171,6 +171,8 @@ _bk_feature_result_set_allowed (BkFeatureResult *self,
  * bk_startup_result_is_success:
  * @self: a #BkStartupResult
  *
+ * Tells whether the backend started.
+ *
  * Returns: %TRUE if the backend started (failures, if any, were allowed)
  *
  * Since: 0.1
@@ -186,6 +188,8 @@ bk_startup_result_is_success (BkStartupResult *self)
 /**
  * bk_startup_result_get_begin_time:
  * @self: a #BkStartupResult
+ *
+ * Gets when the start began.
  *
  * Returns: when the start began, in g_get_monotonic_time() microseconds
  *
@@ -203,6 +207,8 @@ bk_startup_result_get_begin_time (BkStartupResult *self)
  * bk_startup_result_get_end_time:
  * @self: a #BkStartupResult
  *
+ * Gets when the start ended.
+ *
  * Returns: when the start ended, in g_get_monotonic_time() microseconds
  *
  * Since: 0.1
@@ -218,6 +224,8 @@ bk_startup_result_get_end_time (BkStartupResult *self)
 /**
  * bk_startup_result_get_plugins:
  * @self: a #BkStartupResult
+ *
+ * Gets the result of every plugin.
  *
  * Returns: (transfer none) (element-type BkFeatureResult): one result per
  *   plugin, in registration order
@@ -236,6 +244,8 @@ bk_startup_result_get_plugins (BkStartupResult *self)
  * bk_startup_result_find_plugin:
  * @self: a #BkStartupResult
  * @plugin_id: a plugin id
+ *
+ * Finds the result of a plugin.
  *
  * Returns: (transfer none) (nullable): the plugin's result, or %NULL
  *
@@ -262,6 +272,8 @@ bk_startup_result_find_plugin (BkStartupResult *self,
  * bk_feature_result_get_plugin_id:
  * @self: a #BkFeatureResult
  *
+ * Gets the plugin id.
+ *
  * Returns: (transfer none): the plugin id
  *
  * Since: 0.1
@@ -277,6 +289,8 @@ bk_feature_result_get_plugin_id (BkFeatureResult *self)
 /**
  * bk_feature_result_get_module_id:
  * @self: a #BkFeatureResult
+ *
+ * Gets the module id, for a module's result.
  *
  * Returns: (transfer none) (nullable): the module id, or %NULL for a plugin
  *
@@ -294,6 +308,8 @@ bk_feature_result_get_module_id (BkFeatureResult *self)
  * bk_feature_result_get_error:
  * @self: a #BkFeatureResult
  *
+ * Gets why the plugin or module failed.
+ *
  * Returns: (transfer none) (nullable): why it failed, or %NULL if it started
  *
  * Since: 0.1
@@ -309,6 +325,8 @@ bk_feature_result_get_error (BkFeatureResult *self)
 /**
  * bk_feature_result_is_failure_allowed:
  * @self: a #BkFeatureResult
+ *
+ * Tells whether a failure was allowed by the boot-failure policy.
  *
  * Returns: %TRUE if it failed and the boot-failure policy let the backend
  *   start anyway
@@ -327,6 +345,8 @@ bk_feature_result_is_failure_allowed (BkFeatureResult *self)
  * bk_feature_result_get_begin_time:
  * @self: a #BkFeatureResult
  *
+ * Gets when the plugin or module began starting.
+ *
  * Returns: when it began starting (monotonic microseconds), or 0 if it
  *   never began
  *
@@ -344,6 +364,8 @@ bk_feature_result_get_begin_time (BkFeatureResult *self)
  * bk_feature_result_get_end_time:
  * @self: a #BkFeatureResult
  *
+ * Gets when the plugin or module finished starting.
+ *
  * Returns: when it finished (monotonic microseconds)
  *
  * Since: 0.1
@@ -359,6 +381,8 @@ bk_feature_result_get_end_time (BkFeatureResult *self)
 /**
  * bk_feature_result_get_modules:
  * @self: a #BkFeatureResult
+ *
+ * Gets the results of a plugin's modules.
  *
  * Returns: (transfer none) (element-type BkFeatureResult): a plugin's
  *   modules in registration order; empty for a module
@@ -377,6 +401,8 @@ bk_feature_result_get_modules (BkFeatureResult *self)
  * bk_feature_result_find_module:
  * @self: a plugin's #BkFeatureResult
  * @module_id: a module id
+ *
+ * Finds the result of one of a plugin's modules.
  *
  * Returns: (transfer none) (nullable): the module's result, or %NULL
  *
