@@ -419,17 +419,38 @@ typedef struct
   BkRegistry *registry;
   GHashTable *visited;     /* Entry → plugin id of first visit (or "") */
   GPtrArray  *lines;       /* char*, errors other than cycles */
-  gint        first_code;
+  GPtrArray  *codes;       /* GINT_TO_POINTER (code), parallel to lines */
 } Plan;
+
+/* Lines are reported by kind, in the order docs/container.md lists them:
+ * missing dependencies, then scope violations, then anything else. */
+static guint
+line_rank (gint code)
+{
+  switch (code)
+    {
+    case BK_BACKEND_ERROR_MISSING_DEPENDENCY:
+      return 0;
+    case BK_BACKEND_ERROR_SCOPE_VIOLATION:
+      return 1;
+    default:
+      return 2;
+    }
+}
 
 static void
 plan_add_line (Plan   *plan,
                gint    code,
                char   *line)
 {
-  if (plan->lines->len == 0)
-    plan->first_code = code;
-  g_ptr_array_add (plan->lines, line);
+  guint rank = line_rank (code);
+  guint at = plan->lines->len;
+
+  /* stable insertion after every line of the same or a lower rank */
+  while (at > 0 && line_rank (GPOINTER_TO_INT (g_ptr_array_index (plan->codes, at - 1))) > rank)
+    at--;
+  g_ptr_array_insert (plan->lines, at, line);
+  g_ptr_array_insert (plan->codes, at, GINT_TO_POINTER (code));
 }
 
 static void
@@ -591,7 +612,8 @@ _bk_registry_plan (BkRegistry           *self,
   g_autoptr(GString) message = g_string_new (NULL);
   g_autoptr(GHashTable) visited = g_hash_table_new (NULL, NULL);
   g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-  Plan plan = { self, visited, lines, 0 };
+  g_autoptr(GPtrArray) codes = g_ptr_array_new ();
+  Plan plan = { self, visited, lines, codes };
   gint code;
 
   for (guint i = 0; i < n_requests; i++)
@@ -613,7 +635,7 @@ _bk_registry_plan (BkRegistry           *self,
   if (cycles->len == 0 && lines->len == 0)
     return TRUE;
 
-  code = plan.first_code;
+  code = lines->len > 0 ? GPOINTER_TO_INT (g_ptr_array_index (codes, 0)) : 0;
   if (cycles->len > 0)
     {
       g_string_append (message, "Circular dependencies detected:");
