@@ -953,6 +953,18 @@ bk_config_dup_node (BkConfig   *self,
   return node_deep_copy (node);
 }
 
+/* A required getter's outcome: absent is an error naming the key. */
+static gboolean
+required (BkConfig    *self,
+          const char  *key,
+          ReadStatus   status,
+          GError     **error)
+{
+  if (status == READ_ABSENT)
+    return set_missing (self, key, error);
+  return status == READ_OK;
+}
+
 /**
  * bk_config_get_string:
  * @self: a #BkConfig
@@ -980,19 +992,10 @@ bk_config_get_string (BkConfig    *self,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  switch (read_string (self, key, &value, error))
-    {
-    case READ_OK:
-      *out = g_strdup (value);
-      return TRUE;
-
-    case READ_ABSENT:
-      return set_missing (self, key, error);
-
-    case READ_FAILED:
-    default:
-      return FALSE;
-    }
+  if (!required (self, key, read_string (self, key, &value, error), error))
+    return FALSE;
+  *out = g_strdup (value);
+  return TRUE;
 }
 
 /**
@@ -1023,19 +1026,10 @@ bk_config_get_int (BkConfig    *self,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  switch (read_int (self, key, &value, error))
-    {
-    case READ_OK:
-      *out = value;
-      return TRUE;
-
-    case READ_ABSENT:
-      return set_missing (self, key, error);
-
-    case READ_FAILED:
-    default:
-      return FALSE;
-    }
+  if (!required (self, key, read_int (self, key, &value, error), error))
+    return FALSE;
+  *out = value;
+  return TRUE;
 }
 
 /**
@@ -1065,19 +1059,10 @@ bk_config_get_double (BkConfig    *self,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  switch (read_double (self, key, &value, error))
-    {
-    case READ_OK:
-      *out = value;
-      return TRUE;
-
-    case READ_ABSENT:
-      return set_missing (self, key, error);
-
-    case READ_FAILED:
-    default:
-      return FALSE;
-    }
+  if (!required (self, key, read_double (self, key, &value, error), error))
+    return FALSE;
+  *out = value;
+  return TRUE;
 }
 
 /**
@@ -1108,19 +1093,10 @@ bk_config_get_boolean (BkConfig    *self,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  switch (read_boolean (self, key, &value, error))
-    {
-    case READ_OK:
-      *out = value;
-      return TRUE;
-
-    case READ_ABSENT:
-      return set_missing (self, key, error);
-
-    case READ_FAILED:
-    default:
-      return FALSE;
-    }
+  if (!required (self, key, read_boolean (self, key, &value, error), error))
+    return FALSE;
+  *out = value;
+  return TRUE;
 }
 
 /**
@@ -1153,19 +1129,10 @@ bk_config_get_string_array (BkConfig     *self,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  switch (read_string_array (self, key, &value, error))
-    {
-    case READ_OK:
-      *out = value;
-      return TRUE;
-
-    case READ_ABSENT:
-      return set_missing (self, key, error);
-
-    case READ_FAILED:
-    default:
-      return FALSE;
-    }
+  if (!required (self, key, read_string_array (self, key, &value, error), error))
+    return FALSE;
+  *out = value;
+  return TRUE;
 }
 
 /**
@@ -1197,19 +1164,10 @@ bk_config_get_config (BkConfig    *self,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  switch (read_config (self, key, &value, error))
-    {
-    case READ_OK:
-      *out = value;
-      return TRUE;
-
-    case READ_ABSENT:
-      return set_missing (self, key, error);
-
-    case READ_FAILED:
-    default:
-      return FALSE;
-    }
+  if (!required (self, key, read_config (self, key, &value, error), error))
+    return FALSE;
+  *out = value;
+  return TRUE;
 }
 
 /**
@@ -1243,19 +1201,10 @@ bk_config_get_config_array (BkConfig    *self,
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  switch (read_config_array (self, key, &value, error))
-    {
-    case READ_OK:
-      *out = value;
-      return TRUE;
-
-    case READ_ABSENT:
-      return set_missing (self, key, error);
-
-    case READ_FAILED:
-    default:
-      return FALSE;
-    }
+  if (!required (self, key, read_config_array (self, key, &value, error), error))
+    return FALSE;
+  *out = value;
+  return TRUE;
 }
 
 /**
