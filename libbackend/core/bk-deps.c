@@ -15,15 +15,33 @@
 
 #include "bk-core-private.h"
 
+typedef struct
+{
+  BkDependency *dependency;
+  gpointer      value;       /* GObject, or GPtrArray for a multiton ref */
+  gboolean      multiton;
+} Dep;
+
+/* A handful of entries: a linear search beats hashing and allocates once. */
 struct _BkDeps
 {
-  GObject     parent_instance;
-  char       *plugin_id;
-  GHashTable *values;     /* BkDependency* → GObject* (owned) */
-  GHashTable *multitons;  /* BkServiceRef* → GPtrArray* (owned) */
+  GObject  parent_instance;
+  char    *plugin_id;
+  GArray  *entries;          /* Dep */
 };
 
 G_DEFINE_FINAL_TYPE (BkDeps, bk_deps, G_TYPE_OBJECT)
+
+static void
+dep_clear (gpointer data)
+{
+  Dep *dep = data;
+
+  if (dep->multiton)
+    g_clear_pointer ((GPtrArray **) &dep->value, g_ptr_array_unref);
+  else
+    g_clear_object ((GObject **) &dep->value);
+}
 
 static void
 bk_deps_finalize (GObject *object)
@@ -31,8 +49,7 @@ bk_deps_finalize (GObject *object)
   BkDeps *self = BK_DEPS (object);
 
   g_clear_pointer (&self->plugin_id, g_free);
-  g_clear_pointer (&self->values, g_hash_table_unref);
-  g_clear_pointer (&self->multitons, g_hash_table_unref);
+  g_clear_pointer (&self->entries, g_array_unref);
 
   G_OBJECT_CLASS (bk_deps_parent_class)->finalize (object);
 }
@@ -46,8 +63,8 @@ bk_deps_class_init (BkDepsClass *klass)
 static void
 bk_deps_init (BkDeps *self)
 {
-  self->values = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
-  self->multitons = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+  self->entries = g_array_sized_new (FALSE, FALSE, sizeof (Dep), 4);
+  g_array_set_clear_func (self->entries, dep_clear);
 }
 
 BkDeps *
@@ -59,12 +76,28 @@ _bk_deps_new (const char *plugin_id)
   return self;
 }
 
+static Dep *
+find (BkDeps       *self,
+      BkDependency *dependency)
+{
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Dep *dep = &g_array_index (self->entries, Dep, i);
+
+      if (dep->dependency == dependency)
+        return dep;
+    }
+  return NULL;
+}
+
 void
 _bk_deps_set (BkDeps       *self,
               BkDependency *dependency,
               gpointer      value)
 {
-  g_hash_table_replace (self->values, dependency, g_object_ref (value));
+  Dep dep = { dependency, g_object_ref (value), FALSE };
+
+  g_array_append_val (self->entries, dep);
 }
 
 void
@@ -72,7 +105,9 @@ _bk_deps_set_all (BkDeps       *self,
                   BkServiceRef *ref,
                   GPtrArray    *values)
 {
-  g_hash_table_replace (self->multitons, ref, g_ptr_array_ref (values));
+  Dep dep = { BK_DEPENDENCY (ref), g_ptr_array_ref (values), TRUE };
+
+  g_array_append_val (self->entries, dep);
 }
 
 /**
@@ -93,7 +128,7 @@ gpointer
 bk_deps_get (BkDeps   *self,
              gpointer  dependency)
 {
-  gpointer value;
+  Dep *dep;
 
   g_return_val_if_fail (BK_IS_DEPS (self), NULL);
   g_return_val_if_fail (BK_IS_DEPENDENCY (dependency), NULL);
@@ -105,11 +140,14 @@ bk_deps_get (BkDeps   *self,
       return NULL;
     }
 
-  value = g_hash_table_lookup (self->values, dependency);
-  if (value == NULL)
-    g_critical ("bk_deps_get(): '%s' was not declared as a dependency",
-                bk_dependency_get_id (dependency));
-  return value;
+  dep = find (self, dependency);
+  if (dep == NULL)
+    {
+      g_critical ("bk_deps_get(): '%s' was not declared as a dependency",
+                  bk_dependency_get_id (dependency));
+      return NULL;
+    }
+  return dep->value;
 }
 
 /**
@@ -129,7 +167,7 @@ GPtrArray *
 bk_deps_get_all (BkDeps       *self,
                  BkServiceRef *ref)
 {
-  GPtrArray *values;
+  Dep *dep;
 
   g_return_val_if_fail (BK_IS_DEPS (self), NULL);
   g_return_val_if_fail (BK_IS_SERVICE_REF (ref), NULL);
@@ -141,11 +179,14 @@ bk_deps_get_all (BkDeps       *self,
       return NULL;
     }
 
-  values = g_hash_table_lookup (self->multitons, ref);
-  if (values == NULL)
-    g_critical ("bk_deps_get_all(): '%s' was not declared as a dependency",
-                bk_service_ref_get_id (ref));
-  return values;
+  dep = find (self, BK_DEPENDENCY (ref));
+  if (dep == NULL)
+    {
+      g_critical ("bk_deps_get_all(): '%s' was not declared as a dependency",
+                  bk_service_ref_get_id (ref));
+      return NULL;
+    }
+  return dep->value;
 }
 
 /**

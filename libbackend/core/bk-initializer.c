@@ -605,6 +605,17 @@ provide_test_extension_points (BkInitializer  *self,
   return TRUE;
 }
 
+static void
+append_missing (GString      *missing,
+                BkDependency *dep)
+{
+  g_autofree char *name = bk_dependency_to_string (dep);
+
+  if (missing->len > 0)
+    g_string_append (missing, ", ");
+  g_string_append (missing, name);
+}
+
 /* Checks an init's dependencies; the error is the plugin's or module's. */
 static void
 check_init_deps (BkInitializer  *self,
@@ -618,7 +629,6 @@ check_init_deps (BkInitializer  *self,
   for (guint i = 0; i < registration->init_deps->len; i++)
     {
       BkDependency *dep = g_ptr_array_index (registration->init_deps, i);
-      g_autofree char *name = bk_dependency_to_string (dep);
 
       if (BK_IS_EXTENSION_POINT (dep))
         {
@@ -632,7 +642,7 @@ check_init_deps (BkInitializer  *self,
               return;
             }
           if (owner == NULL)
-            g_string_append_printf (missing, "%s%s", missing->len ? ", " : "", name);
+            append_missing (missing, dep);
           else if (g_strcmp0 (owner->plugin_id, registration->plugin_id) != 0)
             {
               registration->error = g_error_new (BK_BACKEND_ERROR, BK_BACKEND_ERROR_ILLEGAL_DEPENDENCY,
@@ -654,7 +664,7 @@ check_init_deps (BkInitializer  *self,
                   registration->error = g_steal_pointer (&error);
                   return;
                 }
-              g_string_append_printf (missing, "%s%s", missing->len ? ", " : "", name);
+              append_missing (missing, dep);
             }
         }
     }

@@ -799,19 +799,26 @@ slot_created (gpointer      data,
   Slot *slot = data;
   g_autoptr(GError) wrapped = NULL;
   GType iface = bk_dependency_get_interface_type (BK_DEPENDENCY (slot->entry->ref));
-  g_autofree char *for_plugin = slot->plugin_id ? g_strdup_printf (" for '%s'", slot->plugin_id) : g_strdup ("");
+  g_autofree char *for_plugin = NULL;
 
+  if (error == NULL && g_type_is_a (G_OBJECT_TYPE (result), iface))
+    {
+      slot_complete (slot, result, NULL);
+      return;
+    }
+
+  for_plugin = slot->plugin_id ? g_strdup_printf (" for '%s'", slot->plugin_id) : g_strdup ("");
   if (error != NULL)
     wrapped = g_error_new (BK_BACKEND_ERROR, BK_BACKEND_ERROR_FACTORY_FAILED,
                            "Failed to instantiate service '%s'%s because the factory function threw an error, %s",
                            ref_id (slot->entry->ref), for_plugin, error->message);
-  else if (!g_type_is_a (G_OBJECT_TYPE (result), iface))
+  else
     wrapped = g_error_new (BK_BACKEND_ERROR, BK_BACKEND_ERROR_TYPE_MISMATCH,
                            "Failed to instantiate service '%s'%s because the factory function returned a '%s', which does not implement '%s'",
                            ref_id (slot->entry->ref), for_plugin,
                            G_OBJECT_TYPE_NAME (result), g_type_name (iface));
 
-  slot_complete (slot, wrapped ? NULL : result, wrapped);
+  slot_complete (slot, NULL, wrapped);
 }
 
 static void
