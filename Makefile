@@ -24,7 +24,7 @@ test: compile
 	meson test -C $(BUILD) --print-errorlogs
 
 test-valgrind: compile
-	meson test -C $(BUILD) --setup=valgrind --print-errorlogs
+	meson test -C $(BUILD) --setup=valgrind --no-suite docs --print-errorlogs
 
 bench: setup
 	meson compile -C $(BUILD) bench
