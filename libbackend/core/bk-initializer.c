@@ -80,6 +80,7 @@ struct _BkInitializer
   BkDoneFunc       start_done;
   gpointer         start_data;
   GPtrArray       *eager_roots;
+  GPtrArray       *always;          /* plugin-scoped refs made for every plugin */
   guint            eager_index;
   guint            plugins_pending;
   /* stop */
@@ -178,6 +179,7 @@ initializer_release (BkInitializer *self)
   g_ptr_array_set_size (self->defaults, 0);
   g_ptr_array_set_size (self->provided_eps, 0);
   g_clear_pointer (&self->eager_roots, g_ptr_array_unref);
+  g_clear_pointer (&self->always, g_ptr_array_unref);
 }
 
 void
@@ -707,7 +709,6 @@ register_phase (BkInitializer *self)
   g_autoptr(GPtrArray) plugin_ids = g_ptr_array_new ();
   g_autoptr(GPtrArray) module_ids = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
   g_autoptr(BkRootInstanceMetadata) metadata = NULL;
-  g_autoptr(GPtrArray) always = NULL;
   g_autoptr(GArray) requests = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -860,16 +861,16 @@ register_phase (BkInitializer *self)
 
       g_array_append_val (requests, request);
     }
-  always = _bk_registry_get_eager_refs (self->registry, BK_SERVICE_SCOPE_PLUGIN);
+  self->always = _bk_registry_get_eager_refs (self->registry, BK_SERVICE_SCOPE_PLUGIN);
   for (guint i = 0; i < self->plugins->len; i++)
     {
       PluginRun *run = g_ptr_array_index (self->plugins, i);
 
       if (run->registration->error != NULL)
         continue;
-      for (guint j = 0; j < always->len; j++)
+      for (guint j = 0; j < self->always->len; j++)
         {
-          BkPlanRequest request = { g_ptr_array_index (always, j), run->plugin_id };
+          BkPlanRequest request = { g_ptr_array_index (self->always, j), run->plugin_id };
 
           g_array_append_val (requests, request);
         }
@@ -1026,7 +1027,6 @@ static void
 plugin_run_start (PluginRun *run)
 {
   BkInitializer *self = run->initializer;
-  g_autoptr(GPtrArray) always = NULL;
 
   _bk_feature_result_begin (run->result);
   if (run->registration->error != NULL)
@@ -1035,8 +1035,7 @@ plugin_run_start (PluginRun *run)
       return;
     }
 
-  always = _bk_registry_get_eager_refs (self->registry, BK_SERVICE_SCOPE_PLUGIN);
-  _bk_registry_resolve_deps (self->registry, always, run->plugin_id, NULL, NULL,
+  _bk_registry_resolve_deps (self->registry, self->always, run->plugin_id, NULL, NULL,
                              plugin_always_ready, run);
 }
 
