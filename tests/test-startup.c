@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <signal.h>
+
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
@@ -1678,6 +1680,186 @@ test_startup_cancelled (void)
   probe_clear (&probe);
 }
 
+/* ------------------------------------------------------------------------ */
+/* bk_backend_run and a stop that arrives during the start                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  int      signum;
+  gboolean shut_down;
+} RunCase;
+
+static gboolean
+raise_signal (gpointer user_data)
+{
+  raise (GPOINTER_TO_INT (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+run_shutdown_hook (gpointer   user_data,
+                   GError   **error)
+{
+  ((RunCase *) user_data)->shut_down = TRUE;
+  return TRUE;
+}
+
+static gboolean
+run_init (BkDeps   *deps,
+          gpointer  user_data,
+          GError  **error)
+{
+  RunCase *rc = user_data;
+
+  if (!bk_lifecycle_add_hook (bk_deps_get (deps, BK_SERVICE_LIFECYCLE), BK_LIFECYCLE_PHASE_SHUTDOWN,
+                              run_shutdown_hook, rc, NULL, error))
+    return FALSE;
+  /* Once the backend runs, the signal arrives as it would from outside. */
+  g_idle_add (raise_signal, GINT_TO_POINTER (rc->signum));
+  return TRUE;
+}
+
+static void
+run_register (BkPluginEnv *env,
+              gpointer     user_data)
+{
+  bk_plugin_env_register_init (env, run_init, user_data, NULL, BK_SERVICE_LIFECYCLE, NULL);
+}
+
+static void
+test_startup_run_signal (gconstpointer data)
+{
+  RunCase rc = { GPOINTER_TO_INT (data), FALSE };
+  g_autoptr(BkBackend) backend = backend_new ("{}");
+  GSource *guard = guard_attach (bk_backend_get_main_context (backend), "bk_backend_run");
+  int status;
+
+  bk_backend_add (backend, bk_plugin_new ("runner", run_register, &rc, NULL));
+  status = bk_backend_run (backend, 0, NULL);
+  guard_remove (guard);
+
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (rc.shut_down);
+}
+
+static gboolean
+failing_init (BkDeps   *deps,
+              gpointer  user_data,
+              GError  **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no database");
+  return FALSE;
+}
+
+static void
+failing_register (BkPluginEnv *env,
+                  gpointer     user_data)
+{
+  bk_plugin_env_register_init (env, failing_init, NULL, NULL, NULL);
+}
+
+static void
+test_startup_run_start_failure (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(BkBackend) backend = backend_new ("{}");
+
+      bk_backend_add (backend, bk_plugin_new ("broken", failing_register, NULL, NULL));
+      g_assert_cmpint (bk_backend_run (backend, 0, NULL), ==, 1);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*Backend startup failed due to the following errors:\n"
+                             "  Plugin 'broken' startup failed; caused by no database*");
+}
+
+typedef struct
+{
+  GPtrArray *log;
+  guint      done;
+} StopDuringStart;
+
+static gboolean
+complete_init (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+slow_init (BkDeps   *deps,
+           GTask    *task,
+           gpointer  user_data)
+{
+  StopDuringStart *sd = user_data;
+
+  g_ptr_array_add (sd->log, g_strdup ("init"));
+  g_idle_add (complete_init, task);
+}
+
+static void
+slow_register (BkPluginEnv *env,
+               gpointer     user_data)
+{
+  bk_plugin_env_register_init_async (env, slow_init, user_data, NULL, NULL);
+}
+
+static void
+stop_during_start_started (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  StopDuringStart *sd = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (bk_backend_start_finish (BK_BACKEND (source), result, NULL, &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (sd->log, g_strdup ("started"));
+  sd->done++;
+}
+
+static void
+stop_during_start_stopped (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  StopDuringStart *sd = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (bk_backend_stop_finish (BK_BACKEND (source), result, &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (sd->log, g_strdup ("stopped"));
+  sd->done++;
+}
+
+static void
+test_startup_stop_during_start (void)
+{
+  StopDuringStart sd = { g_ptr_array_new_with_free_func (g_free), 0 };
+  g_autoptr(BkBackend) backend = backend_new ("{}");
+  GSource *guard = guard_attach (NULL, "stop during start");
+  g_autofree char *joined = NULL;
+
+  bk_backend_add (backend, bk_plugin_new ("slow", slow_register, &sd, NULL));
+  bk_backend_start_async (backend, NULL, stop_during_start_started, &sd);
+  bk_backend_stop_async (backend, NULL, stop_during_start_stopped, &sd);
+  while (sd.done < 2)
+    g_main_context_iteration (NULL, TRUE);
+  guard_remove (guard);
+
+  g_ptr_array_add (sd.log, NULL);
+  joined = g_strjoinv (",", (char **) sd.log->pdata);
+  g_assert_cmpstr (joined, ==, "init,started,stopped");
+  g_ptr_array_unref (sd.log);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1709,6 +1891,11 @@ main (int    argc,
   g_test_add_func ("/startup/thread/async-main-context", test_startup_thread_async_main_context);
 
   g_test_add_func ("/startup/cancelled", test_startup_cancelled);
+
+  g_test_add_data_func ("/startup/run/sigterm", GINT_TO_POINTER (SIGTERM), test_startup_run_signal);
+  g_test_add_data_func ("/startup/run/sigint", GINT_TO_POINTER (SIGINT), test_startup_run_signal);
+  g_test_add_func ("/startup/run/start-failure", test_startup_run_start_failure);
+  g_test_add_func ("/startup/state/stop-during-start", test_startup_stop_during_start);
 
   return g_test_run ();
 }
