@@ -13,26 +13,6 @@
 
 G_BEGIN_DECLS
 
-#define BK_TYPE_MOCK_LOGGER (bk_mock_logger_get_type ())
-
-BK_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (BkMockLogger, bk_mock_logger, BK, MOCK_LOGGER, GObject)
-
-BK_AVAILABLE_IN_ALL
-BkMockLogger     *bk_mock_logger_new                    (void);
-BK_AVAILABLE_IN_ALL
-guint             bk_mock_logger_count                  (BkMockLogger  *self,
-                                                         BkLogLevel     level,
-                                                         const char    *pattern);
-BK_AVAILABLE_IN_ALL
-char            **bk_mock_logger_dup_messages           (BkMockLogger  *self,
-                                                         BkLogLevel     level);
-BK_AVAILABLE_IN_ALL
-BkServiceFactory *bk_mock_root_logger_factory_new       (void);
-BK_AVAILABLE_IN_ALL
-BkServiceFactory *bk_mock_logger_factory_new            (void);
-BK_AVAILABLE_IN_ALL
-BkServiceFactory *bk_mock_root_config_factory_new       (const char    *json);
 BK_AVAILABLE_IN_ALL
 GPtrArray        *bk_mock_default_factories             (void);
 

@@ -10,6 +10,8 @@
 G_BEGIN_DECLS
 
 #define BK_TEST_UTILS_INSIDE
+# include "bk-mock-config.h"
+# include "bk-mock-logger.h"
 # include "bk-mock-services.h"
 # include "bk-service-factory-tester.h"
 # include "bk-test-backend.h"
