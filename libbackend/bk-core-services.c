@@ -20,6 +20,19 @@ BK_DEFINE_SERVICE_REF (bk_core_service_root_config, "core.rootConfig",
                        _bk_root_config_default_factory)
 
 /**
+ * bk_core_service_root_clock:
+ *
+ * The `core.rootClock` ref; use [const@Bk.SERVICE_ROOT_CLOCK].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_root_clock, "core.rootClock",
+                       BK_TYPE_CLOCK, BK_SERVICE_SCOPE_ROOT,
+                       _bk_root_clock_default_factory)
+
+/**
  * bk_core_service_root_logger:
  *
  * The `core.rootLogger` ref; use [const@Bk.SERVICE_ROOT_LOGGER].

@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_root_config            (void);
 BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_root_clock             (void);
+BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_root_logger            (void);
 BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_logger                 (void);
@@ -36,6 +38,14 @@ BkServiceRef *bk_core_service_root_instance_metadata (void);
  * Since: 0.1
  */
 #define BK_SERVICE_ROOT_CONFIG (bk_core_service_root_config ())
+/**
+ * BK_SERVICE_ROOT_CLOCK:
+ *
+ * `core.rootClock` (root): a [iface@Bk.Clock].
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_ROOT_CLOCK (bk_core_service_root_clock ())
 /**
  * BK_SERVICE_ROOT_LOGGER:
  *

@@ -10,6 +10,11 @@
 G_BEGIN_DECLS
 
 BkServiceFactory *_bk_root_config_default_factory    (void);
+BkServiceFactory *_bk_root_clock_default_factory     (void);
+
+/* `--config` paths from bk_backend_run(); the default root config factory
+ * reads them (NULL: the default sources). */
+void              _bk_root_config_set_command_line_paths (const char * const *paths);
 BkServiceFactory *_bk_root_logger_default_factory    (void);
 BkServiceFactory *_bk_logger_default_factory         (void);
 BkServiceFactory *_bk_root_lifecycle_default_factory (void);

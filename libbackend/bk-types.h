@@ -12,6 +12,7 @@
 G_BEGIN_DECLS
 
 typedef struct _BkBackend              BkBackend;
+typedef struct _BkClock                BkClock;
 typedef struct _BkConfig               BkConfig;
 typedef struct _BkDependency           BkDependency;
 typedef struct _BkDeps                 BkDeps;

@@ -30,6 +30,7 @@ G_BEGIN_DECLS
 # include "bk-backend.h"
 # include "bk-config.h"
 # include "bk-root-config.h"
+# include "bk-clock.h"
 # include "bk-logger.h"
 # include "bk-lifecycle.h"
 # include "bk-metadata.h"

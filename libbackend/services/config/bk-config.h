@@ -56,6 +56,18 @@ BkConfig   *bk_config_new_from_json         (const char   *json,
                                              const char   *source,
                                              GError      **error);
 BK_AVAILABLE_IN_ALL
+BkConfig   *bk_config_new_from_yaml         (const char   *yaml,
+                                             gssize        length,
+                                             const char   *source,
+                                             GError      **error);
+BK_AVAILABLE_IN_ALL
+char      **bk_config_dup_secrets           (BkConfig     *self);
+BK_AVAILABLE_IN_ALL
+char      **bk_config_dup_unread_keys       (BkConfig     *self);
+BK_AVAILABLE_IN_ALL
+char       *bk_config_dup_key_source        (BkConfig     *self,
+                                             const char   *key);
+BK_AVAILABLE_IN_ALL
 const char *bk_config_get_source            (BkConfig     *self);
 BK_AVAILABLE_IN_ALL
 const char *bk_config_get_prefix            (BkConfig     *self);

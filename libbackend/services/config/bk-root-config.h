@@ -36,7 +36,9 @@ struct _BkRootConfigInterface
 };
 
 BK_AVAILABLE_IN_ALL
-BkConfig *bk_root_config_dup_config (BkRootConfig *self);
+BkConfig         *bk_root_config_dup_config  (BkRootConfig        *self);
+BK_AVAILABLE_IN_ALL
+BkServiceFactory *bk_root_config_factory_new (const char * const  *config_paths);
 
 #define BK_TYPE_STATIC_ROOT_CONFIG (bk_static_root_config_get_type ())
 
