@@ -113,11 +113,14 @@ test_example_logger_prefix (void)
     {
       if (g_str_has_prefix (lines[i], "[example] "))
         {
+          /* the plugin's lines through core.logger, the backend's own
+           * (startup progress) through the root logger */
           n_logged++;
-          g_assert_nonnull (strstr (lines[i], "plugin=todo"));
+          g_assert_true (strstr (lines[i], "plugin=todo") != NULL ||
+                         strstr (lines[i], "type=initialization") != NULL);
         }
     }
-  g_assert_cmpuint (n_logged, >=, 5);
+  g_assert_cmpuint (n_logged, >=, 7);
   g_assert_cmpstr (run.err, ==, "");
 }
 

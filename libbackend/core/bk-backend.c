@@ -22,7 +22,10 @@
  * Since: 0.1
  */
 
+#include <string.h>
+
 #include <glib-unix.h>
+#include <gio/gunixsocketaddress.h>
 
 #include "bk-initializer-private.h"
 #include "bk-services-private.h"
@@ -526,6 +529,39 @@ typedef struct
   gboolean   failed;
 } RunData;
 
+/* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void
+notify_service_manager (const char *state)
+{
+  const char *path = g_getenv ("NOTIFY_SOCKET");
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocket) socket = NULL;
+
+  if (path == NULL || (path[0] != '/' && path[0] != '@'))
+    return;
+  if (path[0] == '@')
+    address = g_unix_socket_address_new_with_type (path + 1, -1, G_UNIX_SOCKET_ADDRESS_ABSTRACT);
+  else
+    address = g_unix_socket_address_new (path);
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_DEFAULT, NULL);
+  if (socket != NULL)
+    g_socket_send_to (socket, address, state, strlen (state), NULL, NULL);
+}
+
+static void run_stopped (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data);
+
+static void
+run_stop (RunData *rd)
+{
+  if (rd->stopping)
+    return;
+  rd->stopping = TRUE;
+  notify_service_manager ("STOPPING=1");
+  bk_backend_stop_async (rd->backend, NULL, run_stopped, rd);
+}
+
 static void
 run_stopped (GObject      *source,
              GAsyncResult *result,
@@ -541,13 +577,7 @@ run_stopped (GObject      *source,
 static gboolean
 run_signal (gpointer user_data)
 {
-  RunData *rd = user_data;
-
-  if (!rd->stopping)
-    {
-      rd->stopping = TRUE;
-      bk_backend_stop_async (rd->backend, NULL, run_stopped, rd);
-    }
+  run_stop (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -563,9 +593,48 @@ run_started (GObject      *source,
     {
       g_printerr ("%s\n", error->message);
       rd->failed = TRUE;
-      rd->stopping = TRUE;
-      bk_backend_stop_async (rd->backend, NULL, run_stopped, rd);
+      run_stop (rd);
+      return;
     }
+  notify_service_manager ("READY=1");
+}
+
+/* `--config FILE` (repeatable); FALSE with @error on a bad command line. */
+static gboolean
+run_parse_options (int      argc,
+                   char   **argv,
+                   GError **error)
+{
+  g_auto(GStrv) args = NULL;
+  g_auto(GStrv) config_paths = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  const GOptionEntry entries[] = {
+    { "config", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &config_paths,
+      "Read the configuration from FILE; repeat to merge several, later ones winning "
+      "(replaces app-config.yaml and app-config.local.yaml)", "FILE" },
+    G_OPTION_ENTRY_NULL
+  };
+
+  if (argc <= 0 || argv == NULL)
+    return TRUE;
+
+  args = g_new0 (char *, argc + 1);
+  for (int i = 0; i < argc; i++)
+    args[i] = g_strdup (argv[i]);
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, "Runs the backend until SIGINT or SIGTERM.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse_strv (context, &args, error))
+    return FALSE;
+  if (args[0] != NULL && args[1] != NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   "Unexpected argument '%s'", args[1]);
+      return FALSE;
+    }
+  if (config_paths != NULL)
+    _bk_root_config_set_command_line_paths ((const char * const *) config_paths);
+  return TRUE;
 }
 
 /**
@@ -575,8 +644,10 @@ run_started (GObject      *source,
  * @argv: (array length=argc) (nullable): the program's arguments
  *
  * Starts the backend and runs its main context until SIGINT or SIGTERM,
- * then stops it gracefully. Command-line options come with the config
- * service.
+ * then stops it gracefully. `--config FILE` (repeatable) replaces the
+ * default config files (`app-config.yaml`, then `app-config.local.yaml`).
+ * With `NOTIFY_SOCKET` set (systemd `Type=notify`), it sends `READY=1` once
+ * started and `STOPPING=1` when the stop begins.
  *
  * Returns: 0 after a clean stop, 1 if the start or the stop failed
  *
@@ -588,10 +659,17 @@ bk_backend_run (BkBackend  *self,
                 char      **argv)
 {
   g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GError) error = NULL;
   RunData rd = { 0 };
   guint sigint, sigterm;
 
   g_return_val_if_fail (BK_IS_BACKEND (self), 1);
+
+  if (!run_parse_options (argc, argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
 
   g_main_context_push_thread_default (self->context);
   loop = g_main_loop_new (self->context, FALSE);
@@ -607,6 +685,7 @@ bk_backend_run (BkBackend  *self,
   g_source_remove (sigint);
   g_source_remove (sigterm);
   g_main_context_pop_thread_default (self->context);
+  _bk_root_config_set_command_line_paths (NULL);
 
   return rd.failed ? 1 : 0;
 }

@@ -11,6 +11,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
+
 #include "bk-initializer-private.h"
 #include "bk-registry-private.h"
 #include "bk-services-private.h"
@@ -44,6 +46,8 @@ struct _PluginRun
   GPtrArray       *modules;        /* ModuleRun */
   guint            modules_pending;
   gboolean         duplicate;
+  gboolean         finished;
+  gboolean         reported;       /* named in a progress line once finished */
   BkDoneFunc       done;
   gpointer         data;
 };
@@ -83,6 +87,11 @@ struct _BkInitializer
   GPtrArray       *always;          /* plugin-scoped refs made for every plugin */
   guint            eager_index;
   guint            plugins_pending;
+  /* startup progress log */
+  BkLogger        *progress_logger;
+  BkClock         *progress_clock;
+  guint            progress_timer;
+  guint            progress_step;
   /* stop */
   BkDoneFunc       stop_done;
   gpointer         stop_data;
@@ -163,9 +172,12 @@ _bk_initializer_new (void)
 }
 
 /* Drops every object the backend made or was given. */
+static void progress_stop (BkInitializer *self);
+
 static void
 initializer_release (BkInitializer *self)
 {
+  progress_stop (self);
   for (guint i = 0; i < self->contexts->len; i++)
     _bk_extension_point_context_detach (g_ptr_array_index (self->contexts, i));
   g_ptr_array_set_size (self->contexts, 0);
@@ -943,6 +955,7 @@ log_warning (BkInitializer *self,
 }
 
 static void plugins_finalize (BkInitializer *self);
+static void progress_begin (BkInitializer *self);
 
 static void
 plugin_done (gpointer      data,
@@ -985,6 +998,7 @@ plugins_start (BkInitializer *self)
         }
     }
 
+  progress_begin (self);
   self->plugins_pending = order->len + 1;
   for (guint i = 0; i < order->len; i++)
     {
@@ -997,6 +1011,120 @@ plugins_start (BkInitializer *self)
   plugin_done (self, NULL, NULL);
 }
 
+/* Startup progress log ---------------------------------------------------- */
+
+/* Seconds between progress lines: 1 s, then growing (Fibonacci) up to 60 s. */
+static guint
+progress_interval_s (guint step)
+{
+  guint a = 1, b = 1;
+
+  for (guint i = 0; i < step; i++)
+    {
+      guint next = a + b;
+
+      a = b;
+      b = next;
+    }
+  return MIN (a, 60);
+}
+
+/* 'a', 'b' — the plugins that finished (and were not named yet), or those
+ * still initialising. */
+static char *
+progress_list (BkInitializer *self,
+               gboolean       finished)
+{
+  g_autoptr(GString) list = g_string_new (NULL);
+
+  for (guint i = 0; i < self->plugins->len; i++)
+    {
+      PluginRun *run = g_ptr_array_index (self->plugins, i);
+
+      if (run->duplicate || run->finished != finished || (finished && run->reported))
+        continue;
+      if (finished)
+        run->reported = TRUE;
+      g_string_append_printf (list, "%s'%s'", list->len ? ", " : "", run->plugin_id);
+    }
+  return g_string_free (g_steal_pointer (&list), FALSE);
+}
+
+static void progress_schedule (BkInitializer *self);
+
+static void
+progress_tick (gpointer data)
+{
+  BkInitializer *self = data;
+  g_autofree char *done = progress_list (self, TRUE);
+  g_autofree char *pending = progress_list (self, FALSE);
+
+  self->progress_timer = 0;
+  if (*done != '\0')
+    bk_logger_info (self->progress_logger,
+                    "Plugin initialization in progress, newly initialized: %s, still initializing: %s",
+                    done, pending);
+  else
+    bk_logger_info (self->progress_logger,
+                    "Plugin initialization in progress, still initializing: %s", pending);
+  self->progress_step++;
+  progress_schedule (self);
+}
+
+static void
+progress_schedule (BkInitializer *self)
+{
+  if (self->progress_clock == NULL)
+    return;
+  self->progress_timer = bk_clock_add_timer (self->progress_clock,
+                                             progress_interval_s (self->progress_step) * 1000,
+                                             progress_tick, self, NULL);
+}
+
+static void
+progress_begin (BkInitializer *self)
+{
+  GObject *logger = _bk_registry_lookup (self->registry, BK_SERVICE_ROOT_LOGGER, NULL);
+  GObject *clock = _bk_registry_lookup (self->registry, BK_SERVICE_ROOT_CLOCK, NULL);
+  g_autofree char *pending = NULL;
+
+  if (logger == NULL || !BK_IS_LOGGER (logger))
+    return;
+  self->progress_logger = bk_logger_child_with (BK_LOGGER (logger), "type", "initialization", NULL);
+  if (clock != NULL && BK_IS_CLOCK (clock))
+    self->progress_clock = g_object_ref (BK_CLOCK (clock));
+
+  pending = progress_list (self, FALSE);
+  bk_logger_info (self->progress_logger, "Plugin initialization started: %s", pending);
+  self->progress_step = 0;
+  progress_schedule (self);
+}
+
+static void
+progress_stop (BkInitializer *self)
+{
+  if (self->progress_timer != 0 && self->progress_clock != NULL)
+    bk_clock_cancel_timer (self->progress_clock, self->progress_timer);
+  self->progress_timer = 0;
+  g_clear_object (&self->progress_clock);
+  g_clear_object (&self->progress_logger);
+}
+
+static void
+progress_end (BkInitializer *self)
+{
+  if (self->progress_logger != NULL)
+    {
+      g_autofree char *done = progress_list (self, TRUE);
+
+      if (*done != '\0')
+        bk_logger_info (self->progress_logger, "Plugin initialization complete, newly initialized: %s", done);
+      else
+        bk_logger_info (self->progress_logger, "Plugin initialization complete");
+    }
+  progress_stop (self);
+}
+
 /* One plugin ------------------------------------------------------------- */
 
 static void plugin_run_modules (PluginRun *run);
@@ -1007,6 +1135,7 @@ plugin_run_end (PluginRun    *run,
                 const GError *error)
 {
   _bk_feature_result_end (run->result, error, FALSE);
+  run->finished = TRUE;
   run->done (run->data, NULL, error);
 }
 
@@ -1388,10 +1517,68 @@ policy_allows (BkConfig    *config,
   return TRUE;
 }
 
+/* Prefixes of keys that other programs read (a Backstage-shaped app-config
+ * also configures the frontend), never reported as unread. */
+static const char * const unread_ignored[] = { "app", "organization", NULL };
+
+static gboolean
+has_key_prefix (const char *key,
+                const char *prefix)
+{
+  gsize len = strlen (prefix);
+
+  return strncmp (key, prefix, len) == 0 && (key[len] == '\0' || key[len] == '.' || key[len] == '[');
+}
+
+/* After startup: keys nothing read are likely typos; each gets a warning
+ * with the file it came from. backend.config.ignoreUnread adds prefixes. */
+static void
+warn_unread_config (BkInitializer *self)
+{
+  GObject *root_config = _bk_registry_lookup (self->registry, BK_SERVICE_ROOT_CONFIG, NULL);
+  BkLogger *logger = root_logger (self);
+  g_autoptr(BkConfig) config = NULL;
+  g_auto(GStrv) ignored = NULL;
+  g_auto(GStrv) unread = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (root_config == NULL || !BK_IS_ROOT_CONFIG (root_config) || logger == NULL)
+    return;
+  config = bk_root_config_dup_config (BK_ROOT_CONFIG (root_config));
+  if (bk_config_has (config, "backend.config.ignoreUnread") &&
+      !bk_config_get_string_array (config, "backend.config.ignoreUnread", &ignored, &error))
+    {
+      bk_logger_log (logger, BK_LOG_LEVEL_WARN, NULL, error->message);
+      return;
+    }
+
+  unread = bk_config_dup_unread_keys (config);
+  for (guint i = 0; unread[i] != NULL; i++)
+    {
+      g_autofree char *source = NULL;
+      g_autofree char *message = NULL;
+      gboolean skip = FALSE;
+
+      for (guint j = 0; !skip && unread_ignored[j] != NULL; j++)
+        skip = has_key_prefix (unread[i], unread_ignored[j]);
+      for (guint j = 0; !skip && ignored != NULL && ignored[j] != NULL; j++)
+        skip = has_key_prefix (unread[i], ignored[j]);
+      if (skip)
+        continue;
+
+      source = bk_config_dup_key_source (config, unread[i]);
+      message = g_strdup_printf ("Config key '%s' in '%s' was not read by any plugin or service; is it misspelled?",
+                                 unread[i], source ? source : bk_config_get_source (config));
+      bk_logger_log (logger, BK_LOG_LEVEL_WARN, NULL, message);
+    }
+}
+
 static void
 start_succeed (BkInitializer *self)
 {
   BkDoneFunc done = self->start_done;
+
+  warn_unread_config (self);
 
   _bk_startup_result_finish (self->result, TRUE);
   self->start_done = NULL;
@@ -1417,6 +1604,7 @@ plugins_finalize (BkInitializer *self)
   GObject *lifecycle;
 
   self->finalized = TRUE;
+  progress_end (self);
 
   root_config = _bk_registry_lookup (self->registry, BK_SERVICE_ROOT_CONFIG, NULL);
   if (root_config != NULL && BK_IS_ROOT_CONFIG (root_config))
@@ -1427,14 +1615,16 @@ plugins_finalize (BkInitializer *self)
       PluginRun *run = g_ptr_array_index (self->plugins, i);
       const GError *perror = bk_feature_result_get_error (run->result);
 
+      g_autofree char *key = g_strdup_printf ("backend.startup.plugins.%s.onPluginBootFailure", run->plugin_id);
+      gboolean allowed;
+
       _bk_startup_result_add_plugin (self->result, run->result);
+      /* Read for every plugin, failed or not: a typo in the policy is
+       * reported now, and the keys do not show up as unread. */
+      if (!policy_allows (config, key, "backend.startup.default.onPluginBootFailure", &allowed, &error))
+        break;
       if (perror != NULL)
         {
-          g_autofree char *key = g_strdup_printf ("backend.startup.plugins.%s.onPluginBootFailure", run->plugin_id);
-          gboolean allowed;
-
-          if (!policy_allows (config, key, "backend.startup.default.onPluginBootFailure", &allowed, &error))
-            break;
           _bk_feature_result_set_allowed (run->result, allowed);
           if (!allowed)
             g_string_append_printf (failures, "\n  Plugin '%s' startup failed; caused by %s",
@@ -1446,17 +1636,17 @@ plugins_finalize (BkInitializer *self)
           ModuleRun *m = g_ptr_array_index (run->modules, j);
           const GError *merror = bk_feature_result_get_error (m->result);
 
+          g_autofree char *mkey = g_strdup_printf ("backend.startup.plugins.%s.modules.%s.onPluginModuleBootFailure",
+                                                   run->plugin_id, m->registration->module_id);
+          gboolean mallowed;
+
           _bk_feature_result_add_module (run->result, m->result);
+          if (!policy_allows (config, mkey, "backend.startup.default.onPluginModuleBootFailure", &mallowed, &error))
+            break;
           if (merror != NULL)
             {
-              g_autofree char *key = g_strdup_printf ("backend.startup.plugins.%s.modules.%s.onPluginModuleBootFailure",
-                                                      run->plugin_id, m->registration->module_id);
-              gboolean allowed;
-
-              if (!policy_allows (config, key, "backend.startup.default.onPluginModuleBootFailure", &allowed, &error))
-                break;
-              _bk_feature_result_set_allowed (m->result, allowed);
-              if (!allowed)
+              _bk_feature_result_set_allowed (m->result, mallowed);
+              if (!mallowed)
                 g_string_append_printf (failures, "\n  Module '%s' for plugin '%s' startup failed; caused by %s",
                                         m->registration->module_id, run->plugin_id, merror->message);
             }

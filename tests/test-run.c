@@ -1,0 +1,232 @@
+/* test-run.c: bk_backend_run() as a real process.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <signal.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gio/gunixsocketaddress.h>
+#include <libbackend.h>
+#include <libbackend-test-utils.h>
+
+#define GUARD_SECONDS 20
+
+typedef struct
+{
+  char         *dir;
+  char         *socket_path;
+  GSocket      *socket;       /* the NOTIFY_SOCKET the test owns */
+  GSubprocess  *process;
+  GString      *notified;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("bk-run-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->socket_path = g_build_filename (f->dir, "notify", NULL);
+  f->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  address = g_unix_socket_address_new (f->socket_path);
+  g_socket_bind (f->socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_set_blocking (f->socket, FALSE);
+  f->notified = g_string_new (NULL);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_clear_object (&f->process);
+  g_clear_object (&f->socket);
+  g_unlink (f->socket_path);
+  g_rmdir (f->dir);
+  g_free (f->socket_path);
+  g_free (f->dir);
+  g_string_free (f->notified, TRUE);
+}
+
+static GSubprocess *
+spawn_helper (Fixture     *f,
+              const char  *fail,
+              const char  *first_arg,
+              ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+  va_list args;
+
+  g_autofree char *helper = g_test_build_filename (G_TEST_BUILT, "run-helper", NULL);
+
+  /* absolute: the helper runs in the fixture's directory */
+  g_ptr_array_add (argv, g_canonicalize_filename (helper, NULL));
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_cwd (launcher, f->dir);
+  g_subprocess_launcher_setenv (launcher, "NOTIFY_SOCKET", f->socket_path, TRUE);
+  g_subprocess_launcher_setenv (launcher, "RUN_HELPER_FAIL", fail, TRUE);
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+static gboolean
+on_notify (GSocket      *socket,
+           GIOCondition  condition,
+           gpointer      user_data)
+{
+  Fixture *f = user_data;
+  char buffer[256];
+  gssize n;
+
+  while ((n = g_socket_receive (socket, buffer, sizeof buffer - 1, NULL, NULL)) > 0)
+    {
+      buffer[n] = '\0';
+      g_string_append_printf (f->notified, "%s;", buffer);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+guard_expired (gpointer user_data)
+{
+  g_error ("test-run: timed out after %d s waiting for %s", GUARD_SECONDS, (const char *) user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the main context until @f->notified contains @state. */
+static void
+wait_for_notify (Fixture    *f,
+                 const char *state)
+{
+  g_autoptr(GSource) source = g_socket_create_source (f->socket, G_IO_IN, NULL);
+  guint guard = g_timeout_add_seconds (GUARD_SECONDS, guard_expired, (gpointer) state);
+
+  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) on_notify, f, NULL);
+  g_source_attach (source, NULL);
+  while (strstr (f->notified->str, state) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (source);
+  g_source_remove (guard);
+}
+
+typedef struct
+{
+  gboolean  done;
+  char     *out;
+  char     *err;
+} Communicated;
+
+static void
+communicated (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Communicated *c = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &c->out, &c->err, &error);
+  g_assert_no_error (error);
+  c->done = TRUE;
+}
+
+/* Waits for the process to exit; returns its status, and its output. */
+static int
+wait_for_exit (GSubprocess  *process,
+               char        **out,
+               char        **err)
+{
+  Communicated c = { FALSE, NULL, NULL };
+  guint guard = g_timeout_add_seconds (GUARD_SECONDS, guard_expired, (gpointer) "the process to exit");
+
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated, &c);
+  while (!c.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (guard);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  *out = c.out;
+  *err = c.err;
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+test_run_signal (Fixture       *f,
+                 gconstpointer  data)
+{
+  int signum = GPOINTER_TO_INT (data);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  f->process = spawn_helper (f, "0", NULL);
+  wait_for_notify (f, "READY=1");
+  g_subprocess_send_signal (f->process, signum);
+
+  g_assert_cmpint (wait_for_exit (f->process, &out, &err), ==, 0);
+  g_assert_cmpstr (out, ==,
+                   "plugin-startup\n"
+                   "root-startup\n"
+                   "root-before-shutdown\n"
+                   "plugin-shutdown\n"
+                   "root-shutdown\n");
+  on_notify (f->socket, G_IO_IN, f);  /* what arrived after READY=1 */
+  g_assert_nonnull (strstr (f->notified->str, "READY=1;STOPPING=1;"));
+}
+
+static void
+test_run_start_failure (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  f->process = spawn_helper (f, "1", NULL);
+  g_assert_cmpint (wait_for_exit (f->process, &out, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "Backend startup failed due to the following errors:\n"
+                                 "  Plugin 'probe' startup failed; caused by the probe was told to fail\n"));
+  g_assert_null (strstr (f->notified->str, "READY=1"));
+  /* nothing had started, so no hook ran */
+  g_assert_cmpstr (out, ==, "");
+}
+
+static void
+test_run_bad_option (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  f->process = spawn_helper (f, "0", "--no-such-option", NULL);
+  g_assert_cmpint (wait_for_exit (f->process, &out, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "--no-such-option"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add ("/run/sigterm", Fixture, GINT_TO_POINTER (SIGTERM), fixture_setup, test_run_signal, fixture_teardown);
+  g_test_add ("/run/sigint", Fixture, GINT_TO_POINTER (SIGINT), fixture_setup, test_run_signal, fixture_teardown);
+  g_test_add ("/run/start-failure", Fixture, NULL, fixture_setup, test_run_start_failure, fixture_teardown);
+  g_test_add ("/run/bad-option", Fixture, NULL, fixture_setup, test_run_bad_option, fixture_teardown);
+
+  return g_test_run ();
+}
