@@ -14,6 +14,8 @@
 G_BEGIN_DECLS
 
 BK_AVAILABLE_IN_ALL
-BkServiceFactory *bk_mock_root_config_factory_new       (const char    *json);
+BkServiceFactory *bk_mock_root_config_factory_new           (const char    *json);
+BK_AVAILABLE_IN_ALL
+BkServiceFactory *bk_mock_root_config_factory_new_from_yaml (const char    *yaml);
 
 G_END_DECLS

@@ -1063,6 +1063,143 @@ test_config_root_config_factory (void)
   g_assert_true (bk_service_factory_get_service (factory) == BK_SERVICE_ROOT_CONFIG);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Secrets, unread keys, sources                                            */
+/* ------------------------------------------------------------------------ */
+
+static void
+test_config_secrets_key_names (void)
+{
+  g_autoptr(BkConfig) config = NULL;
+  g_auto(GStrv) secrets = NULL;
+  g_autofree char *joined = NULL;
+
+  g_test_summary ("A config built from JSON has secrets by key name only");
+
+  config = config_from_json ("{\"a\":{\"password\":\"p1\",\"PassWord\":\"p2\",\"passwd\":\"p3\","
+                             "\"myPassword\":\"p4\",\"mypassword\":\"not\",\"Token\":\"t1\","
+                             "\"accessToken\":\"t2\",\"privatekey\":\"k1\",\"clientSecret\":\"s1\","
+                             "\"appSecret\":\"s2\",\"secretive\":\"not\",\"apiKey\":1234.5,"
+                             "\"credentials\":[\"c1\",{\"x\":\"c2\"}],\"token\":true,"
+                             "\"user\":\"not\",\"empty\":{\"secret\":\"\"}}}");
+  secrets = bk_config_dup_secrets (config);
+  joined = g_strjoinv ("|", secrets);
+  g_assert_cmpstr (joined, ==, "p1|p2|p3|p4|t1|t2|k1|s1|s2|1234.5|c1|c2");
+}
+
+static void
+test_config_secrets_allowlist (void)
+{
+  g_autoptr(BkConfig) config = NULL;
+  g_auto(GStrv) secrets = NULL;
+  g_auto(GStrv) unread = NULL;
+  g_autofree char *joined = NULL;
+
+  g_test_summary ("backend.logger.redactAllowlist exempts values; values are trimmed, listed "
+                  "once, and one-character values are left out");
+
+  config = config_from_json ("{\"backend\":{\"logger\":{\"redactAllowlist\":[\"public\", 42]}},"
+                             "\"a\":{\"token\":\"public\",\"pin\":{\"token\":42},"
+                             "\"b\":{\"token\":\"  padded \"},\"c\":{\"token\":\"padded\"},"
+                             "\"d\":{\"token\":\"x\"}}}");
+  secrets = bk_config_dup_secrets (config);
+  joined = g_strjoinv ("|", secrets);
+  g_assert_cmpstr (joined, ==, "padded");
+
+  unread = bk_config_dup_unread_keys (config);
+  g_assert_false (g_strv_contains ((const char * const *) unread, "backend.logger.redactAllowlist"));
+}
+
+static void
+test_config_unread_getters (void)
+{
+  g_autoptr(BkConfig) config = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) unread = NULL;
+  g_autofree char *joined = NULL;
+  g_autofree char *str = NULL;
+  g_auto(GStrv) strv = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  gboolean b = FALSE;
+  double d = 0;
+  gint64 i = 0;
+
+  g_test_summary ("Every typed getter reads its key, even when it then fails on the type; "
+                  "has(), get_keys() and get_config() read nothing");
+
+  config = config_from_json ("{\"s\":\"x\",\"i\":1,\"d\":1.5,\"b\":true,\"strv\":[\"a\"],"
+                             "\"items\":[{\"n\":1}],\"wrong\":\"text\",\"opt\":null,"
+                             "\"obj\":{\"inner\":1,\"other\":2},\"untouched\":0}");
+
+  g_assert_true (bk_config_get_string (config, "s", &str, &error));
+  g_assert_true (bk_config_get_optional_int (config, "i", 0, &i, &error));
+  g_assert_true (bk_config_get_double (config, "d", &d, &error));
+  g_assert_true (bk_config_get_optional_boolean (config, "b", FALSE, &b, &error));
+  g_assert_true (bk_config_get_string_array (config, "strv", &strv, &error));
+  g_assert_true (bk_config_get_config_array (config, "items", &items, &error));
+  g_assert_true (bk_config_get_optional_int (config, "opt", 3, &i, &error));
+  g_assert_no_error (error);
+  g_assert_false (bk_config_get_int (config, "wrong", &i, &error));
+  g_clear_error (&error);
+  g_assert_true (bk_config_has (config, "untouched"));
+  g_strfreev (bk_config_get_keys (config));
+  {
+    g_autoptr(BkConfig) obj = sub_config (config, "obj");
+    g_assert_true (bk_config_get_int (obj, "inner", &i, &error));
+  }
+
+  unread = bk_config_dup_unread_keys (config);
+  joined = g_strjoinv ("|", unread);
+  g_assert_cmpstr (joined, ==, "obj.other|untouched");
+}
+
+static void
+test_config_key_source_json (void)
+{
+  g_autoptr(BkConfig) config = config_from_json ("{\"a\":{\"b\":1,\"n\":null}}");
+  g_autoptr(BkConfig) a = sub_config (config, "a");
+  g_autofree char *source = NULL;
+  g_autofree char *sub_source = NULL;
+  g_autofree char *absent = NULL;
+  g_autofree char *null_source = NULL;
+
+  g_test_summary ("A config from one document gives its own source for present keys");
+
+  source = bk_config_dup_key_source (config, "a.b");
+  sub_source = bk_config_dup_key_source (a, "b");
+  absent = bk_config_dup_key_source (config, "a.c");
+  null_source = bk_config_dup_key_source (config, "a.n");
+  g_assert_cmpstr (source, ==, "mock-config");
+  g_assert_cmpstr (sub_source, ==, "mock-config");
+  g_assert_null (absent);
+  g_assert_null (null_source);
+}
+
+static void
+test_config_yaml_basic (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BkConfig) config = NULL;
+  g_autoptr(BkConfig) empty = NULL;
+  g_autofree char *mode = NULL;
+  gint64 port = 0;
+
+  g_test_summary ("bk_config_new_from_yaml parses one document with the core schema");
+
+  config = bk_config_new_from_yaml ("backend:\n  listen:\n    port: 7007\n  mode: on\n"
+                                    "  token: ${NOT_SUBSTITUTED}\n", -1, "inline", &error);
+  g_assert_no_error (error);
+  g_assert_true (bk_config_get_int (config, "backend.listen.port", &port, &error));
+  g_assert_cmpint (port, ==, 7007);
+  g_assert_true (bk_config_get_string (config, "backend.mode", &mode, &error));
+  g_assert_cmpstr (mode, ==, "on");
+  g_assert_cmpstr (bk_config_get_source (config), ==, "inline");
+
+  empty = bk_config_new_from_yaml ("", 0, "empty", &error);
+  g_assert_no_error (error);
+  g_assert_false (bk_config_has (empty, "backend"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1127,6 +1264,11 @@ main (int   argc,
   g_test_add_func ("/config/root-config/changed", test_config_root_config_changed);
   g_test_add_func ("/config/root-config/releases-old", test_config_root_config_releases_old);
   g_test_add_func ("/config/root-config/factory", test_config_root_config_factory);
+  g_test_add_func ("/config/secrets/key-names", test_config_secrets_key_names);
+  g_test_add_func ("/config/secrets/allowlist", test_config_secrets_allowlist);
+  g_test_add_func ("/config/unread/getters", test_config_unread_getters);
+  g_test_add_func ("/config/key-source/json", test_config_key_source_json);
+  g_test_add_func ("/config/yaml/basic", test_config_yaml_basic);
 
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "libbackend.h"
+#include "bk-config-private.h"
 
 /**
  * BkConfig:
@@ -53,13 +54,46 @@
  *   wanted object`.
  *
  * Every error is in the %BK_CONFIG_ERROR domain. A getter that fails leaves
- * its out argument untouched.
+ * its out argument untouched. In a config loaded from files
+ * ([ctor@Bk.Config.new_from_files]), a wrong type names the file that set
+ * the value, a missing key names every file read, and a key dropped by an
+ * unset environment variable says so:
+ *
+ * ```
+ * Missing required config value at 'backend.auth.secret' in 'app-config.yaml'; its value was dropped because the environment variable 'AUTH_SECRET' is not set
+ * ```
+ *
+ * Snapshots cut from one tree (a root config and the sub-configs read from
+ * it) share a record of the keys their getters read:
+ * [method@Bk.Config.dup_unread_keys] lists the others, and
+ * [method@Bk.Config.dup_key_source] names the file each came from, so a
+ * backend can warn about keys nothing uses. [method@Bk.Config.dup_secrets]
+ * lists the values a logger must redact.
  *
  * A `BkConfig` never changes after it is made, so it may be read from any
- * thread. A new snapshot is a new object; see [iface@Bk.RootConfig].
+ * thread (the read record is guarded by a lock). A new snapshot is a new
+ * object; see [iface@Bk.RootConfig].
  *
  * Since: 0.1
  */
+
+/* What every snapshot cut from one tree shares: the whole tree, where its
+ * values came from, and which keys were read. */
+typedef struct
+{
+  gatomicrefcount  ref_count;
+
+  /* The sealed root object of the whole tree. */
+  JsonNode        *root;
+  /* NULL for a config built from one JSON or YAML document. */
+  BkConfigOrigins *origins;
+
+  GMutex           mutex;
+  /* Full keys a getter found (guarded by @mutex). */
+  GHashTable      *read;
+  /* Full keys whose whole subtree was copied by dup_node (guarded). */
+  GHashTable      *read_subtrees;
+} Tree;
 
 struct _BkConfig
 {
@@ -70,7 +104,24 @@ struct _BkConfig
   char     *source;
   /* The full key of this config inside its source; "" for the root. */
   char     *prefix;
+  Tree     *tree;
 };
+
+struct _BkConfigOrigins
+{
+  /* Names of the sources, indexed by the records. */
+  GPtrArray  *sources;
+  /* Full path → GUINT_TO_POINTER (((source + 1) << 1) | secret). */
+  GHashTable *paths;
+  /* Full path → Dropped. */
+  GHashTable *dropped;
+};
+
+typedef struct
+{
+  guint  source;
+  char  *reason;
+} Dropped;
 
 G_DEFINE_FINAL_TYPE (BkConfig, bk_config, G_TYPE_OBJECT)
 
@@ -108,11 +159,182 @@ typedef struct
   double   d;
 } Number;
 
+/* ------------------------------------------------------------------------ */
+/* Origins and the shared tree                                              */
+/* ------------------------------------------------------------------------ */
+
+static void
+dropped_free (gpointer data)
+{
+  Dropped *dropped = data;
+
+  g_free (dropped->reason);
+  g_free (dropped);
+}
+
+BkConfigOrigins *
+_bk_config_origins_new (void)
+{
+  BkConfigOrigins *origins = g_new0 (BkConfigOrigins, 1);
+
+  origins->sources = g_ptr_array_new_with_free_func (g_free);
+  origins->paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  origins->dropped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, dropped_free);
+
+  return origins;
+}
+
+void
+_bk_config_origins_free (BkConfigOrigins *origins)
+{
+  if (origins == NULL)
+    return;
+
+  g_ptr_array_unref (origins->sources);
+  g_hash_table_unref (origins->paths);
+  g_hash_table_unref (origins->dropped);
+  g_free (origins);
+}
+
+guint
+_bk_config_origins_add_source (BkConfigOrigins *origins,
+                               const char      *name)
+{
+  for (guint i = 0; i < origins->sources->len; i++)
+    {
+      if (g_str_equal (g_ptr_array_index (origins->sources, i), name))
+        return i;
+    }
+
+  g_ptr_array_add (origins->sources, g_strdup (name));
+  return origins->sources->len - 1;
+}
+
+const char *
+_bk_config_origins_get_source (BkConfigOrigins *origins,
+                               guint            index)
+{
+  g_assert (index < origins->sources->len);
+
+  return g_ptr_array_index (origins->sources, index);
+}
+
+void
+_bk_config_origins_record (BkConfigOrigins *origins,
+                           const char      *path,
+                           guint            source,
+                           gboolean         secret)
+{
+  g_assert (source < origins->sources->len);
+
+  g_hash_table_replace (origins->paths, g_strdup (path),
+                        GUINT_TO_POINTER (((source + 1) << 1) | (secret ? 1 : 0)));
+  g_hash_table_remove (origins->dropped, path);
+}
+
+void
+_bk_config_origins_record_dropped (BkConfigOrigins *origins,
+                                   const char      *path,
+                                   guint            source,
+                                   const char      *reason)
+{
+  Dropped *dropped = g_new0 (Dropped, 1);
+
+  g_assert (source < origins->sources->len);
+
+  dropped->source = source;
+  dropped->reason = g_strdup (reason);
+  g_hash_table_replace (origins->dropped, g_strdup (path), dropped);
+}
+
+/* Takes @root (sealed) and @origins. */
+static Tree *
+tree_new (JsonNode        *root,
+          BkConfigOrigins *origins)
+{
+  Tree *tree = g_new0 (Tree, 1);
+
+  g_atomic_ref_count_init (&tree->ref_count);
+  tree->root = root;
+  tree->origins = origins;
+  g_mutex_init (&tree->mutex);
+  tree->read = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  tree->read_subtrees = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  return tree;
+}
+
+static Tree *
+tree_ref (Tree *tree)
+{
+  g_atomic_ref_count_inc (&tree->ref_count);
+  return tree;
+}
+
+static void
+tree_unref (Tree *tree)
+{
+  if (!g_atomic_ref_count_dec (&tree->ref_count))
+    return;
+
+  json_node_unref (tree->root);
+  _bk_config_origins_free (tree->origins);
+  g_mutex_clear (&tree->mutex);
+  g_hash_table_unref (tree->read);
+  g_hash_table_unref (tree->read_subtrees);
+  g_free (tree);
+}
+
+/* The source and secrecy recorded for @path, or for its nearest recorded
+ * ancestor. FALSE when nothing is recorded. */
+static gboolean
+tree_lookup_origin (Tree       *tree,
+                    const char *path,
+                    guint      *source,
+                    gboolean   *secret)
+{
+  g_autofree char *walk = NULL;
+  gpointer value;
+
+  if (tree->origins == NULL)
+    return FALSE;
+
+  walk = g_strdup (path);
+
+  for (;;)
+    {
+      char *cut;
+
+      if (g_hash_table_lookup_extended (tree->origins->paths, walk, NULL, &value))
+        {
+          guint packed = GPOINTER_TO_UINT (value);
+
+          if (source != NULL)
+            *source = (packed >> 1) - 1;
+          if (secret != NULL)
+            *secret = (packed & 1) != 0;
+          return TRUE;
+        }
+
+      /* Up one level: `a.b[2]` → `a.b` → `a`. */
+      cut = NULL;
+      for (char *p = walk; *p != '\0'; p++)
+        {
+          if (*p == '.' || *p == '[')
+            cut = p;
+        }
+      if (cut == NULL || cut == walk)
+        return FALSE;
+      *cut = '\0';
+    }
+}
+
 static void
 bk_config_finalize (GObject *object)
 {
   BkConfig *self = (BkConfig *)object;
 
+  g_clear_pointer (&self->tree, tree_unref);
   g_clear_pointer (&self->root, json_node_unref);
   g_clear_pointer (&self->source, g_free);
   g_clear_pointer (&self->prefix, g_free);
@@ -245,24 +467,41 @@ node_deep_copy (JsonNode *node)
   return NULL;
 }
 
-/* Takes @root (a sealed object node) and @prefix. */
+/* Takes @root (a sealed object node), @prefix and @tree. */
 static BkConfig *
 bk_config_new_internal (JsonNode   *root,
                         const char *source,
-                        char       *prefix)
+                        char       *prefix,
+                        Tree       *tree)
 {
   BkConfig *self;
 
   g_assert (root != NULL);
   g_assert (JSON_NODE_HOLDS_OBJECT (root));
   g_assert (json_node_is_immutable (root));
+  g_assert (tree != NULL);
 
   self = g_object_new (BK_TYPE_CONFIG, NULL);
   self->root = root;
   self->source = g_strdup (source);
   self->prefix = prefix;
+  self->tree = tree;
 
   return self;
+}
+
+BkConfig *
+_bk_config_new_with_origins (JsonNode        *root,
+                             const char      *source,
+                             BkConfigOrigins *origins)
+{
+  g_assert (root != NULL && JSON_NODE_HOLDS_OBJECT (root));
+
+  if (!json_node_is_immutable (root))
+    json_node_seal (root);
+
+  return bk_config_new_internal (root, source, g_strdup (""),
+                                 tree_new (json_node_ref (root), origins));
 }
 
 /**
@@ -306,7 +545,8 @@ bk_config_new (JsonNode   *root,
       json_node_seal (snapshot);
     }
 
-  return bk_config_new_internal (snapshot, source, g_strdup (""));
+  return bk_config_new_internal (snapshot, source, g_strdup (""),
+                                 tree_new (json_node_ref (snapshot), NULL));
 }
 
 static const char *
@@ -400,6 +640,77 @@ bk_config_new_from_json (const char  *json,
 }
 
 /**
+ * bk_config_new_from_yaml:
+ * @yaml: (array length=length) (element-type guint8): a YAML document
+ * @length: the length of @yaml in bytes, or -1 if it is nul-terminated
+ * @source: the name of the source, used in error messages
+ * @error: return location for a #GError
+ *
+ * Parses one YAML document into a config snapshot. This is the parse
+ * alone: `${VAR}` substitution, the `$env`, `$file` and `$include`
+ * directives and `APP_CONFIG_*` overrides belong to the file loader
+ * ([ctor@Bk.Config.new_from_files]) and are left as they are here.
+ *
+ * The document is read with the YAML 1.2 core schema: `null`, `~` and an
+ * empty value are null; `true` and `false` (also `True`, `TRUE`, …) are
+ * booleans; decimal, `0o` octal and `0x` hexadecimal integers and floats
+ * (with `.inf` and `.nan`) are numbers; every other plain scalar is a
+ * string, `yes`, `no`, `on` and `off` included. A quoted scalar is always a
+ * string. The tags `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`
+ * and `!!seq` are honoured; other tags are refused.
+ *
+ * Refused with %BK_CONFIG_ERROR_PARSE, each naming @source, a line and a
+ * column: a syntax error; a duplicate key (`Duplicate key 'x' at 'a.b' in
+ * '<source>' line 4, column 3`); a key that is not a scalar; more than one
+ * document; aliases that would expand to more than 10,000 nodes or 1 MiB
+ * of text (a "billion laughs" document), or that refer to the node they are
+ * in; nesting deeper than 256 levels; a root that is not a mapping. An
+ * empty document is an empty config.
+ *
+ * Any input is safe: the parse never crashes and takes time linear in the
+ * length of @yaml.
+ *
+ * Returns: (transfer full) (nullable): a new #BkConfig, or %NULL with
+ *   @error set
+ *
+ * Since: 0.1
+ */
+BkConfig *
+bk_config_new_from_yaml (const char  *yaml,
+                         gssize       length,
+                         const char  *source,
+                         GError     **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+
+  g_return_val_if_fail (yaml != NULL || length == 0, NULL);
+  g_return_val_if_fail (source != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (length < 0)
+    length = strlen (yaml);
+
+  root = _bk_yaml_parse (yaml, length, source, NULL, error);
+  if (root == NULL)
+    return NULL;
+
+  if (JSON_NODE_HOLDS_NULL (root))
+    return bk_config_new (NULL, source);
+
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_PARSE,
+                   "Failed to parse config in '%s', the root must be an object, got %s",
+                   source, node_type_name (root));
+      return NULL;
+    }
+
+  /* Sealed here, so the snapshot shares the tree instead of copying it. */
+  json_node_seal (root);
+  return bk_config_new (root, source);
+}
+
+/**
  * bk_config_get_source:
  * @self: a #BkConfig
  *
@@ -463,6 +774,20 @@ full_key (BkConfig   *self,
   return g_strconcat (self->prefix, ".", key, NULL);
 }
 
+/* The source that set the value at @full (a full key), for messages: the
+ * file recorded by the loader, or the snapshot's source. */
+static const char *
+source_of (BkConfig   *self,
+           const char *full)
+{
+  guint source;
+
+  if (tree_lookup_origin (self->tree, full, &source, NULL))
+    return _bk_config_origins_get_source (self->tree->origins, source);
+
+  return self->source;
+}
+
 static void
 set_invalid_type (BkConfig    *self,
                   const char  *key,
@@ -474,7 +799,7 @@ set_invalid_type (BkConfig    *self,
 
   g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
                "Invalid type in config for key '%s' in '%s', got %s, wanted %s",
-               full, self->source, got, wanted);
+               full, source_of (self, full), got, wanted);
 }
 
 static void
@@ -487,7 +812,39 @@ set_unconvertible (BkConfig    *self,
 
   g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
                "Unable to convert config value for key '%s' in '%s' to a %s",
-               full, self->source, wanted);
+               full, source_of (self, full), wanted);
+}
+
+/* Was @full, or one of its parents, dropped by the loader (an unset
+ * environment variable)? */
+static Dropped *
+find_dropped (BkConfig   *self,
+              const char *full)
+{
+  g_autofree char *walk = NULL;
+
+  if (self->tree->origins == NULL || g_hash_table_size (self->tree->origins->dropped) == 0)
+    return NULL;
+
+  walk = g_strdup (full);
+
+  for (;;)
+    {
+      Dropped *dropped = g_hash_table_lookup (self->tree->origins->dropped, walk);
+      char *cut = NULL;
+
+      if (dropped != NULL)
+        return dropped;
+
+      for (char *p = walk; *p != '\0'; p++)
+        {
+          if (*p == '.' || *p == '[')
+            cut = p;
+        }
+      if (cut == NULL || cut == walk)
+        return NULL;
+      *cut = '\0';
+    }
 }
 
 static gboolean
@@ -496,18 +853,56 @@ set_missing (BkConfig    *self,
              GError     **error)
 {
   g_autofree char *full = full_key (self, key);
+  Dropped *dropped = find_dropped (self, full);
 
-  g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_MISSING,
-               "Missing required config value at '%s' in '%s'",
-               full, self->source);
+  if (dropped != NULL)
+    g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_MISSING,
+                 "Missing required config value at '%s' in '%s'; %s",
+                 full, _bk_config_origins_get_source (self->tree->origins, dropped->source),
+                 dropped->reason);
+  else
+    g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_MISSING,
+                 "Missing required config value at '%s' in '%s'",
+                 full, self->source);
   return FALSE;
 }
 
+typedef enum
+{
+  MARK_NONE,
+  /* A getter read the value at the key. */
+  MARK_READ,
+  /* The whole subtree at the key was copied out. */
+  MARK_SUBTREE,
+} Mark;
+
+static void
+mark_read (BkConfig   *self,
+           const char *key,
+           Mark        mark)
+{
+  g_autofree char *full = NULL;
+  GHashTable *set;
+
+  if (mark == MARK_NONE)
+    return;
+
+  full = key != NULL ? full_key (self, key) : g_strdup (self->prefix);
+  set = mark == MARK_READ ? self->tree->read : self->tree->read_subtrees;
+
+  g_mutex_lock (&self->tree->mutex);
+  if (!g_hash_table_contains (set, full))
+    g_hash_table_add (set, g_steal_pointer (&full));
+  g_mutex_unlock (&self->tree->mutex);
+}
+
 /* Finds the node at @key. READ_ABSENT when a part is missing or null,
- * READ_FAILED when the walk meets a value that is not an object. */
+ * READ_FAILED when the walk meets a value that is not an object. A key
+ * that is found (even `null`) is marked as @mark says. */
 static ReadStatus
 lookup (BkConfig     *self,
         const char   *key,
+        Mark          mark,
         JsonNode    **out,
         GError      **error)
 {
@@ -547,6 +942,8 @@ lookup (BkConfig     *self,
 
       part = dot + 1;
     }
+
+  mark_read (self, key, mark);
 
   if (JSON_NODE_HOLDS_NULL (node))
     return READ_ABSENT;
@@ -603,7 +1000,7 @@ read_number (BkConfig    *self,
   ReadStatus status;
   GType type;
 
-  if ((status = lookup (self, key, &node, error)) != READ_OK)
+  if ((status = lookup (self, key, MARK_READ, &node, error)) != READ_OK)
     return status;
 
   type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
@@ -696,7 +1093,7 @@ read_boolean (BkConfig    *self,
   ReadStatus status;
   GType type;
 
-  if ((status = lookup (self, key, &node, error)) != READ_OK)
+  if ((status = lookup (self, key, MARK_READ, &node, error)) != READ_OK)
     return status;
 
   type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
@@ -741,7 +1138,7 @@ read_string (BkConfig     *self,
   JsonNode *node = NULL;
   ReadStatus status;
 
-  if ((status = lookup (self, key, &node, error)) != READ_OK)
+  if ((status = lookup (self, key, MARK_READ, &node, error)) != READ_OK)
     return status;
 
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
@@ -766,7 +1163,7 @@ read_string_array (BkConfig    *self,
   ReadStatus status;
   guint n;
 
-  if ((status = lookup (self, key, &node, error)) != READ_OK)
+  if ((status = lookup (self, key, MARK_READ, &node, error)) != READ_OK)
     return status;
 
   if (!JSON_NODE_HOLDS_ARRAY (node))
@@ -808,7 +1205,7 @@ read_config (BkConfig    *self,
   JsonNode *node = NULL;
   ReadStatus status;
 
-  if ((status = lookup (self, key, &node, error)) != READ_OK)
+  if ((status = lookup (self, key, MARK_NONE, &node, error)) != READ_OK)
     return status;
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
@@ -818,7 +1215,8 @@ read_config (BkConfig    *self,
     }
 
   /* The snapshot is sealed, so the sub-tree can be shared. */
-  *out = bk_config_new_internal (json_node_ref (node), self->source, full_key (self, key));
+  *out = bk_config_new_internal (json_node_ref (node), self->source, full_key (self, key),
+                                 tree_ref (self->tree));
   return READ_OK;
 }
 
@@ -834,7 +1232,7 @@ read_config_array (BkConfig    *self,
   ReadStatus status;
   guint n;
 
-  if ((status = lookup (self, key, &node, error)) != READ_OK)
+  if ((status = lookup (self, key, MARK_READ, &node, error)) != READ_OK)
     return status;
 
   if (!JSON_NODE_HOLDS_ARRAY (node))
@@ -861,7 +1259,8 @@ read_config_array (BkConfig    *self,
       g_ptr_array_add (configs,
                        bk_config_new_internal (json_node_ref (element),
                                                self->source,
-                                               full_key (self, element_key)));
+                                               full_key (self, element_key),
+                                               tree_ref (self->tree)));
     }
 
   *out = g_steal_pointer (&configs);
@@ -889,7 +1288,7 @@ bk_config_has (BkConfig   *self,
   g_return_val_if_fail (BK_IS_CONFIG (self), FALSE);
   g_return_val_if_fail (key_is_valid (key), FALSE);
 
-  return lookup (self, key, &node, NULL) == READ_OK;
+  return lookup (self, key, MARK_NONE, &node, NULL) == READ_OK;
 }
 
 /**
@@ -945,9 +1344,12 @@ bk_config_dup_node (BkConfig   *self,
   g_return_val_if_fail (key == NULL || key_is_valid (key), NULL);
 
   if (key == NULL)
-    return node_deep_copy (self->root);
+    {
+      mark_read (self, NULL, MARK_SUBTREE);
+      return node_deep_copy (self->root);
+    }
 
-  if (lookup (self, key, &node, NULL) != READ_OK)
+  if (lookup (self, key, MARK_SUBTREE, &node, NULL) != READ_OK)
     return NULL;
 
   return node_deep_copy (node);
@@ -1434,51 +1836,321 @@ bk_config_get_optional_config (BkConfig    *self,
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Secrets, read tracking, sources                                          */
+/* ------------------------------------------------------------------------ */
+
+/* The key-name rule: the last segment of a key names a secret. */
+static gboolean
+name_is_secret (const char *name)
+{
+  static const char * const names[] = {
+    "password", "passwd", "secret", "token", "apiKey", "privateKey",
+    "clientSecret", "credentials", NULL
+  };
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      if (g_ascii_strcasecmp (name, names[i]) == 0)
+        return TRUE;
+    }
+
+  return g_str_has_suffix (name, "Password") ||
+         g_str_has_suffix (name, "Secret") ||
+         g_str_has_suffix (name, "Token");
+}
+
+/* A scalar as the text a log line would show; NULL for booleans and null. */
+static char *
+scalar_to_string (JsonNode *node)
+{
+  GType type;
+
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return NULL;
+
+  type = json_node_get_value_type (node);
+  if (type == G_TYPE_STRING)
+    return g_strdup (json_node_get_string (node));
+  if (type == G_TYPE_INT64)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
+  if (type == G_TYPE_DOUBLE)
+    {
+      char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+      return g_strdup (g_ascii_dtostr (buffer, sizeof buffer, json_node_get_double (node)));
+    }
+
+  return NULL;
+}
+
+typedef struct
+{
+  Tree       *tree;
+  GHashTable *allowed;
+  GHashTable *seen;
+  GPtrArray  *values;
+} SecretWalk;
+
+static void
+add_secret (SecretWalk *walk,
+            JsonNode   *node)
+{
+  g_autofree char *text = scalar_to_string (node);
+
+  if (text == NULL)
+    return;
+
+  /* As Backstage's redactions: trimmed, and never empty or one character
+   * (a placeholder such as `x` would be redacted from every line). */
+  g_strstrip (text);
+  if (strlen (text) <= 1 ||
+      g_hash_table_contains (walk->allowed, text) ||
+      g_hash_table_contains (walk->seen, text))
+    return;
+
+  g_hash_table_add (walk->seen, g_strdup (text));
+  g_ptr_array_add (walk->values, g_steal_pointer (&text));
+}
+
+static void
+collect_secrets (SecretWalk *walk,
+                 JsonNode   *node,
+                 GString    *path,
+                 gboolean    secret)
+{
+  gsize len = path->len;
+
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+
+        json_object_iter_init_ordered (&iter, json_node_get_object (node));
+        while (json_object_iter_next_ordered (&iter, &name, &member))
+          {
+            if (len > 0)
+              g_string_append_c (path, '.');
+            g_string_append (path, name);
+            collect_secrets (walk, member, path, secret || name_is_secret (name));
+            g_string_truncate (path, len);
+          }
+      }
+      break;
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint n = json_array_get_length (array);
+
+        for (guint i = 0; i < n; i++)
+          {
+            g_string_append_printf (path, "[%u]", i);
+            collect_secrets (walk, json_array_get_element (array, i), path, secret);
+            g_string_truncate (path, len);
+          }
+      }
+      break;
+
+    case JSON_NODE_VALUE:
+      {
+        gboolean from_secret_source = FALSE;
+
+        if (!secret && walk->tree->origins != NULL)
+          {
+            gpointer value = g_hash_table_lookup (walk->tree->origins->paths, path->str);
+
+            from_secret_source = value != NULL && (GPOINTER_TO_UINT (value) & 1) != 0;
+          }
+
+        if (secret || from_secret_source)
+          add_secret (walk, node);
+      }
+      break;
+
+    case JSON_NODE_NULL:
+    default:
+      break;
+    }
+}
+
+/* Values of `backend.logger.redactAllowlist`, trimmed. */
+static GHashTable *
+dup_redact_allowlist (BkConfig *self)
+{
+  GHashTable *allowed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(BkConfig) root = NULL;
+  JsonNode *node = NULL;
+
+  /* Always from the root of the tree, whatever this snapshot's prefix. */
+  root = bk_config_new_internal (json_node_ref (self->tree->root), self->source,
+                                 g_strdup (""), tree_ref (self->tree));
+
+  if (lookup (root, "backend.logger.redactAllowlist", MARK_READ, &node, NULL) == READ_OK &&
+      JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      guint n = json_array_get_length (array);
+
+      for (guint i = 0; i < n; i++)
+        {
+          char *text = scalar_to_string (json_array_get_element (array, i));
+
+          if (text != NULL)
+            g_hash_table_add (allowed, g_strstrip (text));
+        }
+    }
+
+  return allowed;
+}
+
 /**
  * bk_config_dup_secrets:
  * @self: a #BkConfig
  *
- * Lists the secret values of the whole configuration, for loggers to
- * redact.
+ * Lists the secret values of the whole configuration (the whole tree @self
+ * was cut from, whatever its prefix), for loggers to redact.
  *
- * Returns: (transfer full) (array zero-terminated=1): the secret values
+ * A value is secret when it came from a `$env` or `$file` directive, or
+ * when the last segment of its key (ignoring case) is `password`, `passwd`,
+ * `secret`, `token`, `apiKey`, `privateKey`, `clientSecret` or
+ * `credentials`, or ends in `Password`, `Secret` or `Token` (case matters
+ * there: `dbPassword`, `githubToken`). Everything below such a key is
+ * secret too (`credentials: {user: …, key: …}`). Only the key-name rule
+ * applies to a config built from a JSON or YAML string.
+ *
+ * Strings are listed as they are and numbers as text; booleans and `null`
+ * never are. Each value is trimmed and listed once; values of one character
+ * or none are left out (as Backstage does: a placeholder such as `x` would
+ * otherwise be redacted from every line), and so are the values listed in
+ * `backend.logger.redactAllowlist` (an array of strings), which this
+ * function reads.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the secret values,
+ *   in document order
  *
  * Since: 0.1
  */
 char **
 bk_config_dup_secrets (BkConfig *self)
 {
+  g_autoptr(GString) path = g_string_new (NULL);
+  SecretWalk walk;
+
   g_return_val_if_fail (BK_IS_CONFIG (self), NULL);
 
-  return g_new0 (char *, 1);
+  walk.tree = self->tree;
+  walk.allowed = dup_redact_allowlist (self);
+  walk.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  walk.values = g_ptr_array_new ();
+
+  collect_secrets (&walk, self->tree->root, path, FALSE);
+
+  g_hash_table_unref (walk.allowed);
+  g_hash_table_unref (walk.seen);
+  g_ptr_array_add (walk.values, NULL);
+  return (char **) g_ptr_array_free (walk.values, FALSE);
+}
+
+/* Called with the tree's mutex held. */
+static void
+collect_unread (Tree         *tree,
+                JsonNode     *node,
+                GString      *path,
+                GStrvBuilder *builder)
+{
+  gsize len = path->len;
+
+  if (g_hash_table_contains (tree->read_subtrees, path->str))
+    return;
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      json_object_iter_init_ordered (&iter, json_node_get_object (node));
+      while (json_object_iter_next_ordered (&iter, &name, &member))
+        {
+          if (len > 0)
+            g_string_append_c (path, '.');
+          g_string_append (path, name);
+          collect_unread (tree, member, path, builder);
+          g_string_truncate (path, len);
+        }
+      return;
+    }
+
+  /* A leaf: a scalar, null or an array. */
+  if (!g_hash_table_contains (tree->read, path->str))
+    g_strv_builder_add (builder, path->str);
 }
 
 /**
  * bk_config_dup_unread_keys:
  * @self: a #BkConfig
  *
- * Lists the leaf keys that no snapshot of this configuration was asked for.
+ * Lists the leaf keys of the whole configuration that nothing read: the
+ * full paths (`backend.listen.port`) of the scalars, `null`s and arrays
+ * (an array is one leaf) that no getter of @self, nor of any sub-config
+ * cut from the same tree, returned. Empty objects are not listed.
  *
- * Returns: (transfer full) (array zero-terminated=1): the full key paths
+ * A getter reads a key when it finds it, whatever it then makes of it:
+ * [method@Bk.Config.get_string] and the other typed getters, required or
+ * optional, [method@Bk.Config.get_string_array] and
+ * [method@Bk.Config.get_config_array] (which read the whole array).
+ * [method@Bk.Config.has], [method@Bk.Config.get_keys] and
+ * [method@Bk.Config.get_config] read nothing by themselves (the values of a
+ * sub-config count one by one); [method@Bk.Config.dup_node] reads the whole
+ * subtree it copies. A new snapshot (after a reload) starts with nothing
+ * read.
+ *
+ * Reads are recorded under a lock: snapshots may be read from several
+ * threads while this runs.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the full key paths,
+ *   in document order
  *
  * Since: 0.1
  */
 char **
 bk_config_dup_unread_keys (BkConfig *self)
 {
+  g_autoptr(GStrvBuilder) builder = NULL;
+  g_autoptr(GString) path = NULL;
+
   g_return_val_if_fail (BK_IS_CONFIG (self), NULL);
 
-  return g_new0 (char *, 1);
+  builder = g_strv_builder_new ();
+  path = g_string_new (NULL);
+
+  g_mutex_lock (&self->tree->mutex);
+  collect_unread (self->tree, self->tree->root, path, builder);
+  g_mutex_unlock (&self->tree->mutex);
+
+  return g_strv_builder_end (builder);
 }
 
 /**
  * bk_config_dup_key_source:
  * @self: a #BkConfig
- * @key: a dotted key
+ * @key: a dotted key, relative to @self
  *
- * Names the source the value at @key came from.
+ * Names the source that provided the value at @key once every source was
+ * merged: the file (`app-config.local.yaml`, or an included file), or
+ * `APP_CONFIG_<key>` for a value set through the environment. For an object
+ * merged from several files, it is the last file that set something in it.
+ * A config built from one JSON or YAML string gives its own source.
+ *
+ * Together with [method@Bk.Config.dup_unread_keys] this lets a backend say
+ * "key X in file Y was never read".
  *
  * Returns: (transfer full) (nullable): the source, or %NULL if @key is absent
+ *   or `null`
  *
  * Since: 0.1
  */
@@ -1486,7 +2158,15 @@ char *
 bk_config_dup_key_source (BkConfig   *self,
                           const char *key)
 {
-  g_return_val_if_fail (BK_IS_CONFIG (self), NULL);
+  g_autofree char *full = NULL;
+  JsonNode *node = NULL;
 
-  return bk_config_has (self, key) ? g_strdup (bk_config_get_source (self)) : NULL;
+  g_return_val_if_fail (BK_IS_CONFIG (self), NULL);
+  g_return_val_if_fail (key_is_valid (key), NULL);
+
+  if (lookup (self, key, MARK_NONE, &node, NULL) != READ_OK)
+    return NULL;
+
+  full = full_key (self, key);
+  return g_strdup (source_of (self, full));
 }

@@ -61,6 +61,9 @@ BkConfig   *bk_config_new_from_yaml         (const char   *yaml,
                                              const char   *source,
                                              GError      **error);
 BK_AVAILABLE_IN_ALL
+BkConfig   *bk_config_new_from_files        (const char * const  *paths,
+                                             GError             **error);
+BK_AVAILABLE_IN_ALL
 char      **bk_config_dup_secrets           (BkConfig     *self);
 BK_AVAILABLE_IN_ALL
 char      **bk_config_dup_unread_keys       (BkConfig     *self);

@@ -5,6 +5,7 @@
 
 #include "libbackend.h"
 
+#include "bk-config-private.h"
 #include "bk-services-private.h"
 
 /**
@@ -17,6 +18,13 @@
  * is edited, a test updates its mock), a new snapshot replaces the old one
  * and [signal@Bk.RootConfig::changed] is emitted; snapshots already handed
  * out keep reading the values they were made with.
+ *
+ * The default implementation ([func@Bk.root_config_factory_new]) reads
+ * `app-config.yaml` and friends, and reads them again on `SIGHUP` or
+ * [method@Bk.RootConfig.reload]; a reload that fails keeps the current
+ * snapshot and emits [signal@Bk.RootConfig::reload-failed]. A service that
+ * logs (the root logger depends on the root config) can connect to it to
+ * say why.
  *
  * Since: 0.1
  */
@@ -34,6 +42,7 @@ G_DEFINE_INTERFACE (BkRootConfig, bk_root_config, G_TYPE_OBJECT)
 
 enum {
   CHANGED,
+  RELOAD_FAILED,
   N_SIGNALS
 };
 
@@ -59,6 +68,39 @@ bk_root_config_default_init (BkRootConfigInterface *iface)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 0);
+
+  /**
+   * BkRootConfig::reload-failed:
+   * @self: the root config
+   * @error: why the configuration could not be read
+   *
+   * Emitted when reading the configuration again failed (on `SIGHUP`, or
+   * through [method@Bk.RootConfig.reload]). The current snapshot stays;
+   * @error is a %BK_CONFIG_ERROR naming the file, key and line.
+   *
+   * Since: 0.1
+   */
+  signals[RELOAD_FAILED] =
+    g_signal_new ("reload-failed",
+                  G_TYPE_FROM_INTERFACE (iface),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, G_TYPE_ERROR);
+}
+
+void
+_bk_root_config_emit_changed (BkRootConfig *self)
+{
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+void
+_bk_root_config_emit_reload_failed (BkRootConfig *self,
+                                    const GError *error)
+{
+  g_signal_emit (self, signals[RELOAD_FAILED], 0, error);
 }
 
 /**
@@ -83,6 +125,43 @@ bk_root_config_dup_config (BkRootConfig *self)
   g_return_val_if_fail (iface->dup_config != NULL, NULL);
 
   return iface->dup_config (self);
+}
+
+/**
+ * bk_root_config_reload:
+ * @self: a #BkRootConfig
+ * @error: return location for a #GError
+ *
+ * Reads the configuration again, now, on the calling thread. On success
+ * the new snapshot replaces the current one and
+ * [signal@Bk.RootConfig::changed] is emitted; on failure the current
+ * snapshot stays, [signal@Bk.RootConfig::reload-failed] is emitted and
+ * @error is set.
+ *
+ * The file-based root config does the same on `SIGHUP`, reading in a
+ * worker thread. A root config held in memory, such as
+ * [class@Bk.StaticRootConfig], has nothing to reload: this returns %TRUE
+ * and emits nothing.
+ *
+ * Returns: %TRUE if the configuration was read again (or has no source to
+ *   read); %FALSE with @error set otherwise
+ *
+ * Since: 0.1
+ */
+gboolean
+bk_root_config_reload (BkRootConfig  *self,
+                       GError       **error)
+{
+  BkRootConfigInterface *iface;
+
+  g_return_val_if_fail (BK_IS_ROOT_CONFIG (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = BK_ROOT_CONFIG_GET_IFACE (self);
+  if (iface->reload == NULL)
+    return TRUE;
+
+  return iface->reload (self, error);
 }
 
 struct _BkStaticRootConfig
@@ -293,14 +372,4 @@ bk_static_root_config_factory_new (BkConfig *config)
                                  g_object_ref (config),
                                  g_object_unref,
                                  NULL);
-}
-
-/* The default factory of core.rootConfig: an empty config until the YAML
- * loader (app-config.yaml and friends) lands. */
-BkServiceFactory *
-_bk_root_config_default_factory (void)
-{
-  g_autoptr(BkConfig) config = bk_config_new (NULL, "default");
-
-  return bk_static_root_config_factory_new (config);
 }

@@ -22,6 +22,8 @@ G_DECLARE_INTERFACE (BkRootConfig, bk_root_config, BK, ROOT_CONFIG, GObject)
  * BkRootConfigInterface:
  * @parent_iface: the parent interface
  * @dup_config: returns the current snapshot
+ * @reload: reads the configuration again; %NULL when there is nothing to
+ *   reload (the configuration is held in memory)
  *
  * The `core.rootConfig` service: hands out immutable [class@Bk.Config]
  * snapshots and emits [signal@Bk.RootConfig::changed] when a new one is made.
@@ -32,11 +34,16 @@ struct _BkRootConfigInterface
 {
   GTypeInterface parent_iface;
 
-  BkConfig *(*dup_config) (BkRootConfig *self);
+  BkConfig *(*dup_config) (BkRootConfig  *self);
+  gboolean  (*reload)     (BkRootConfig  *self,
+                           GError       **error);
 };
 
 BK_AVAILABLE_IN_ALL
 BkConfig         *bk_root_config_dup_config  (BkRootConfig        *self);
+BK_AVAILABLE_IN_ALL
+gboolean          bk_root_config_reload      (BkRootConfig        *self,
+                                              GError             **error);
 BK_AVAILABLE_IN_ALL
 BkServiceFactory *bk_root_config_factory_new (const char * const  *config_paths);
 
