@@ -8,9 +8,17 @@
 /**
  * bk_mock_default_factories:
  *
- * Creates the default factories of a test backend: a mock root config (`{}`),
- * a mock root logger, a mock plugin logger, and the library's own root and
- * plugin lifecycles (which log through the mock loggers).
+ * Creates the default factories of a test backend (and of a
+ * [class@Bk.ServiceFactoryTester]): a mock root config (`{}`), a mock root
+ * logger, a mock plugin logger, a [class@Bk.MockClock] as `core.rootClock`,
+ * and [class@Bk.MockLifecycle]s as `core.rootLifecycle` and
+ * `core.lifecycle`.
+ *
+ * The mock lifecycles are the library's own lifecycles (the backend runs
+ * their phases at start and stop as it always does) that a test may also
+ * trigger itself. Their hook deadlines are timed on the mock clock, so they
+ * never fire unless the test advances it. Each of these is a default: a
+ * factory a test adds for the same service replaces it.
  *
  * Returns: (transfer full) (element-type BkServiceFactory): a new array of
  *   factories
@@ -21,23 +29,13 @@ GPtrArray *
 bk_mock_default_factories (void)
 {
   g_autoptr(GPtrArray) factories = g_ptr_array_new_with_free_func (g_object_unref);
-  BkServiceRef *real_defaults[] = {
-    BK_SERVICE_ROOT_LIFECYCLE,
-    BK_SERVICE_LIFECYCLE,
-  };
-  guint i;
 
   g_ptr_array_add (factories, bk_mock_root_config_factory_new (NULL));
   g_ptr_array_add (factories, bk_mock_root_logger_factory_new ());
   g_ptr_array_add (factories, bk_mock_logger_factory_new ());
-
-  for (i = 0; i < G_N_ELEMENTS (real_defaults); i++)
-    {
-      BkServiceFactory *factory = bk_service_ref_create_default_factory (real_defaults[i]);
-
-      if (factory != NULL)
-        g_ptr_array_add (factories, factory);
-    }
+  g_ptr_array_add (factories, bk_mock_root_clock_factory_new ());
+  g_ptr_array_add (factories, bk_mock_root_lifecycle_factory_new ());
+  g_ptr_array_add (factories, bk_mock_lifecycle_factory_new ());
 
   return g_steal_pointer (&factories);
 }

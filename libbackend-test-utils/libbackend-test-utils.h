@@ -10,7 +10,9 @@
 G_BEGIN_DECLS
 
 #define BK_TEST_UTILS_INSIDE
+# include "bk-mock-clock.h"
 # include "bk-mock-config.h"
+# include "bk-mock-lifecycle.h"
 # include "bk-mock-logger.h"
 # include "bk-mock-services.h"
 # include "bk-service-factory-tester.h"

@@ -6,16 +6,40 @@
 /**
  * BkClock:
  *
- * Time for the backend: monotonic and wall time, and one-shot timers. The
- * default implementation uses GLib's clocks and sources on the main
- * context that was thread-default when it was made (the backend's); the
- * test kit's mock clock moves only when a test advances it.
+ * Time for the backend: monotonic and wall time, and one-shot timers.
+ *
+ * `core.rootClock` is the one source of time in libbackend: lifecycle hook
+ * deadlines, the startup progress log and, later, the scheduler, cache TTLs
+ * and request pauses read it and set their timers on it. Code that needs a
+ * delay should do the same rather than call g_timeout_add(), so that a test
+ * can move time forward instead of waiting:
+ *
+ * ```c
+ * BkClock *clock = bk_deps_get (deps, BK_SERVICE_ROOT_CLOCK);
+ * guint id = bk_clock_add_timer (clock, 5000, on_deadline, g_object_ref (self), g_object_unref);
+ * …
+ * bk_clock_cancel_timer (clock, id);
+ * ```
+ *
+ * The default implementation uses GLib's clocks (g_get_monotonic_time(),
+ * g_get_real_time()) and timeout sources attached to the main context that
+ * was thread-default when it was made, the backend's; delays longer than
+ * %G_MAXUINT milliseconds (about 49 days) are shortened to that. Its time
+ * may be read from any thread; timers are added and cancelled from the
+ * thread that owns that context, and fire there.
+ *
+ * The test kit's `BkMockClock` only moves when a test advances it, firing
+ * due timers in order; test backends use it by default.
  *
  * Since: 0.1
  */
 
+#include <math.h>
+#include <string.h>
+
 #include "libbackend.h"
 #include "bk-services-private.h"
+#include "bk-duration-private.h"
 
 G_DEFINE_INTERFACE (BkClock, bk_clock, G_TYPE_OBJECT)
 
@@ -69,9 +93,13 @@ bk_clock_get_real_time (BkClock *self)
  * @destroy: (destroy func) (nullable): frees @user_data after the call or
  *   the cancellation
  *
- * Calls @func once, @delay_ms from now on this clock.
+ * Calls @func once, @delay_ms from now on this clock, on the main context
+ * the clock belongs to (for the default clock, the backend's). A delay of 0
+ * fires as soon as that context (or, for a mock clock, the test) lets it.
+ * @destroy is called after @func has run, or when the timer is cancelled or
+ * the clock finalized first.
  *
- * Returns: the timer's id, for [method@Bk.Clock.cancel_timer]
+ * Returns: the timer's id (never 0), for [method@Bk.Clock.cancel_timer]
  *
  * Since: 0.1
  */
@@ -175,11 +203,23 @@ bk_system_clock_add_timer (BkClock        *clock,
                            GDestroyNotify  destroy)
 {
   BkSystemClock *self = BK_SYSTEM_CLOCK (clock);
-  SystemTimer *timer = g_new0 (SystemTimer, 1);
+  SystemTimer *timer;
   GSource *source;
 
+  /* Disposed: nothing could cancel the timer, so it is not made. */
+  if (self->timers == NULL)
+    {
+      if (destroy != NULL)
+        destroy (user_data);
+      return 0;
+    }
+
+  timer = g_new0 (SystemTimer, 1);
   timer->clock = self;
-  timer->id = ++self->next_id;
+  /* 0 is never an id. */
+  if (++self->next_id == 0)
+    self->next_id = 1;
+  timer->id = self->next_id;
   timer->func = func;
   timer->user_data = user_data;
   timer->destroy = destroy;
@@ -200,7 +240,8 @@ bk_system_clock_cancel_timer (BkClock *clock,
 {
   BkSystemClock *self = BK_SYSTEM_CLOCK (clock);
 
-  g_hash_table_remove (self->timers, GUINT_TO_POINTER (id));
+  if (self->timers != NULL && id != 0)
+    g_hash_table_remove (self->timers, GUINT_TO_POINTER (id));
 }
 
 static void
@@ -261,4 +302,407 @@ BkServiceFactory *
 _bk_root_clock_default_factory (void)
 {
   return bk_service_factory_new (BK_SERVICE_ROOT_CLOCK, create_system_clock, NULL, NULL, NULL);
+}
+
+/* Durations ---------------------------------------------------------------
+ *
+ * The forms Backstage accepts wherever config holds a duration; see
+ * bk-duration-private.h. Kept next to the clock, whose timers they feed. */
+
+#define MS_PER_SECOND 1000.0
+#define MS_PER_MINUTE (60 * MS_PER_SECOND)
+#define MS_PER_HOUR   (60 * MS_PER_MINUTE)
+#define MS_PER_DAY    (24 * MS_PER_HOUR)
+#define MS_PER_WEEK   (7 * MS_PER_DAY)
+#define MS_PER_MONTH  (30 * MS_PER_DAY)
+#define MS_PER_YEAR   (365 * MS_PER_DAY)
+
+#define DURATION_FORMS "expected a number of milliseconds, a number with a unit such as '30s', " \
+                       "'2m' or '500ms', or an ISO 8601 duration such as 'PT30S'"
+#define DURATION_TYPE_HINT "duration (milliseconds, a string such as '30s', or an object such " \
+                           "as { seconds: 30 })"
+
+typedef struct
+{
+  const char *name;
+  double      ms;
+} DurationUnit;
+
+/* The units of the `ms` package. */
+static const DurationUnit short_units[] = {
+  { "ms", 1 }, { "msec", 1 }, { "msecs", 1 }, { "millisecond", 1 }, { "milliseconds", 1 },
+  { "s", MS_PER_SECOND }, { "sec", MS_PER_SECOND }, { "secs", MS_PER_SECOND },
+  { "second", MS_PER_SECOND }, { "seconds", MS_PER_SECOND },
+  { "m", MS_PER_MINUTE }, { "min", MS_PER_MINUTE }, { "mins", MS_PER_MINUTE },
+  { "minute", MS_PER_MINUTE }, { "minutes", MS_PER_MINUTE },
+  { "h", MS_PER_HOUR }, { "hr", MS_PER_HOUR }, { "hrs", MS_PER_HOUR },
+  { "hour", MS_PER_HOUR }, { "hours", MS_PER_HOUR },
+  { "d", MS_PER_DAY }, { "day", MS_PER_DAY }, { "days", MS_PER_DAY },
+  { "w", MS_PER_WEEK }, { "week", MS_PER_WEEK }, { "weeks", MS_PER_WEEK },
+  { "y", MS_PER_YEAR }, { "yr", MS_PER_YEAR }, { "yrs", MS_PER_YEAR },
+  { "year", MS_PER_YEAR }, { "years", MS_PER_YEAR },
+};
+
+/* The fields of Backstage's HumanDuration. */
+static const DurationUnit object_fields[] = {
+  { "years", MS_PER_YEAR },
+  { "months", MS_PER_MONTH },
+  { "weeks", MS_PER_WEEK },
+  { "days", MS_PER_DAY },
+  { "hours", MS_PER_HOUR },
+  { "minutes", MS_PER_MINUTE },
+  { "seconds", MS_PER_SECOND },
+  { "milliseconds", 1 },
+};
+
+#define OBJECT_FIELD_NAMES "years, months, weeks, days, hours, minutes, seconds, milliseconds"
+
+static gboolean
+duration_fail (GError     **error,
+               const char  *format,
+               ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+duration_fail (GError     **error,
+               const char  *format,
+               ...)
+{
+  va_list args;
+
+  if (error == NULL)
+    return FALSE;
+  g_return_val_if_fail (*error == NULL, FALSE);
+
+  va_start (args, format);
+  *error = g_error_new_valist (BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE, format, args);
+  va_end (args);
+
+  return FALSE;
+}
+
+/* Rounds @ms to whole milliseconds, refusing what no clock can wait for. */
+static gboolean
+duration_finish (double    ms,
+                 guint64  *out_ms,
+                 GError  **error)
+{
+  if (!isfinite (ms) || ms > (double) BK_DURATION_MAX_MS)
+    return duration_fail (error, "the duration is too large");
+  if (ms < 0)
+    return duration_fail (error, "a duration can not be negative");
+
+  *out_ms = (guint64) (ms + 0.5);
+  return TRUE;
+}
+
+/* Reads an unsigned decimal number (digits, optionally a fraction with '.'
+ * or, for ISO 8601, ','); returns the position after it, or NULL. */
+static const char *
+scan_number (const char *p,
+             gboolean    allow_comma,
+             double     *out)
+{
+  const char *start = p;
+  gboolean digits = FALSE;
+  g_autofree char *copy = NULL;
+
+  while (g_ascii_isdigit (*p))
+    {
+      p++;
+      digits = TRUE;
+    }
+  if (*p == '.' || (allow_comma && *p == ','))
+    {
+      p++;
+      while (g_ascii_isdigit (*p))
+        {
+          p++;
+          digits = TRUE;
+        }
+    }
+  if (!digits)
+    return NULL;
+
+  copy = g_strndup (start, p - start);
+  g_strdelimit (copy, ",", '.');
+  *out = g_ascii_strtod (copy, NULL);
+  return p;
+}
+
+/* ISO 8601: P[nY][nM][nW][nD][T[nH][nM][nS]], designators in that order. */
+static gboolean
+parse_iso_duration (const char  *text,
+                    guint64     *out_ms,
+                    GError     **error)
+{
+  static const char date_designators[] = "YMWD";
+  static const double date_ms[] = { MS_PER_YEAR, MS_PER_MONTH, MS_PER_WEEK, MS_PER_DAY };
+  static const char time_designators[] = "HMS";
+  static const double time_ms[] = { MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND };
+  const char *p = text + 1;
+  gboolean in_time = FALSE;
+  gboolean any = FALSE;
+  gboolean any_time = FALSE;
+  guint next = 0;
+  double total = 0;
+
+  while (*p != '\0')
+    {
+      const char *designators = in_time ? time_designators : date_designators;
+      const double *unit_ms = in_time ? time_ms : date_ms;
+      const char *found;
+      double value;
+
+      if (!in_time && g_ascii_toupper (*p) == 'T')
+        {
+          in_time = TRUE;
+          next = 0;
+          p++;
+          continue;
+        }
+
+      p = scan_number (p, TRUE, &value);
+      if (p == NULL || *p == '\0')
+        return duration_fail (error, "'%s' is not an ISO 8601 duration such as 'PT30S' or 'P1DT2H'",
+                              text);
+
+      found = strchr (designators, g_ascii_toupper (*p));
+      if (found == NULL || (guint) (found - designators) < next)
+        return duration_fail (error, "'%s' is not an ISO 8601 duration such as 'PT30S' or 'P1DT2H'",
+                              text);
+
+      next = (found - designators) + 1;
+      total += value * unit_ms[found - designators];
+      any = TRUE;
+      any_time |= in_time;
+      p++;
+    }
+
+  if (!any || (in_time && !any_time))
+    return duration_fail (error, "'%s' is not an ISO 8601 duration such as 'PT30S' or 'P1DT2H'",
+                          text);
+
+  return duration_finish (total, out_ms, error);
+}
+
+gboolean
+_bk_duration_parse (const char  *text,
+                    guint64     *out_ms,
+                    GError     **error)
+{
+  g_autofree char *trimmed = NULL;
+  const char *p;
+  double value;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (out_ms != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  trimmed = g_strstrip (g_strdup (text));
+
+  if (trimmed[0] == '\0')
+    return duration_fail (error, "the duration is empty; " DURATION_FORMS);
+
+  if (trimmed[0] == 'P' || trimmed[0] == 'p')
+    return parse_iso_duration (trimmed, out_ms, error);
+
+  if (trimmed[0] == '-')
+    {
+      if (scan_number (trimmed + 1, FALSE, &value) != NULL)
+        return duration_fail (error, "a duration can not be negative");
+      return duration_fail (error, DURATION_FORMS);
+    }
+
+  p = scan_number (trimmed, FALSE, &value);
+  if (p == NULL)
+    return duration_fail (error, DURATION_FORMS);
+
+  while (*p == ' ' || *p == '\t')
+    p++;
+
+  if (*p == '\0')
+    return duration_finish (value, out_ms, error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (short_units); i++)
+    {
+      if (g_ascii_strcasecmp (p, short_units[i].name) == 0)
+        return duration_finish (value * short_units[i].ms, out_ms, error);
+    }
+
+  return duration_fail (error, "unknown unit '%s'; expected ms, s, m, h, d, w or y", p);
+}
+
+static const char *
+json_type_name (JsonNode *node)
+{
+  GType type;
+
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      return "object";
+    case JSON_NODE_ARRAY:
+      return "array";
+    case JSON_NODE_NULL:
+      return "null";
+    case JSON_NODE_VALUE:
+    default:
+      break;
+    }
+
+  type = json_node_get_value_type (node);
+  if (type == G_TYPE_STRING)
+    return "string";
+  if (type == G_TYPE_BOOLEAN)
+    return "boolean";
+  return "number";
+}
+
+/* Wraps the reason in @reason (from duration_fail()) into the message
+ * naming the value, the key and its source. @value may be NULL (an object). */
+static gboolean
+invalid_duration (GError     **error,
+                  const char  *value,
+                  const char  *full_key,
+                  const char  *source,
+                  GError      *reason)
+{
+  if (value != NULL)
+    g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
+                 "Invalid duration '%s' in config at '%s' in '%s', %s",
+                 value, full_key, source, reason->message);
+  else
+    g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
+                 "Invalid duration in config at '%s' in '%s', %s",
+                 full_key, source, reason->message);
+  return FALSE;
+}
+
+static gboolean
+duration_from_object (BkConfig    *config,
+                      const char  *key,
+                      const char  *full_key,
+                      const char  *source,
+                      guint64     *out_ms,
+                      GError     **error)
+{
+  g_autoptr(BkConfig) object = NULL;
+  g_autoptr(GError) reason = NULL;
+  g_auto(GStrv) fields = NULL;
+  double total = 0;
+
+  if (!bk_config_get_config (config, key, &object, error))
+    return FALSE;
+
+  fields = bk_config_get_keys (object);
+  if (fields[0] == NULL)
+    {
+      duration_fail (&reason, "needs one or more of " OBJECT_FIELD_NAMES);
+      return invalid_duration (error, NULL, full_key, source, reason);
+    }
+
+  for (guint i = 0; fields[i] != NULL; i++)
+    {
+      const DurationUnit *unit = NULL;
+      double value;
+
+      for (guint j = 0; j < G_N_ELEMENTS (object_fields); j++)
+        {
+          if (g_str_equal (fields[i], object_fields[j].name))
+            unit = &object_fields[j];
+        }
+      if (unit == NULL)
+        {
+          duration_fail (&reason, "unknown field '%s'; expected one or more of " OBJECT_FIELD_NAMES,
+                         fields[i]);
+          return invalid_duration (error, NULL, full_key, source, reason);
+        }
+
+      /* A value that is not a number: the getter names `<key>.<field>`. */
+      if (!bk_config_get_double (object, fields[i], &value, error))
+        return FALSE;
+      if (value < 0)
+        {
+          duration_fail (&reason, "field '%s' is negative; a duration can not be negative",
+                         fields[i]);
+          return invalid_duration (error, NULL, full_key, source, reason);
+        }
+      total += value * unit->ms;
+    }
+
+  if (!duration_finish (total, out_ms, &reason))
+    return invalid_duration (error, NULL, full_key, source, reason);
+  return TRUE;
+}
+
+gboolean
+_bk_duration_from_config (BkConfig    *config,
+                          const char  *key,
+                          guint64      default_ms,
+                          guint64     *out_ms,
+                          GError     **error)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) reason = NULL;
+  g_autofree char *full_key = NULL;
+  g_autofree char *source = NULL;
+  guint64 ms = 0;
+
+  g_return_val_if_fail (BK_IS_CONFIG (config), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (out_ms != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  node = bk_config_dup_node (config, key);
+  if (node == NULL)
+    {
+      *out_ms = default_ms;
+      return TRUE;
+    }
+
+  if (bk_config_get_prefix (config)[0] != '\0')
+    full_key = g_strconcat (bk_config_get_prefix (config), ".", key, NULL);
+  else
+    full_key = g_strdup (key);
+  source = bk_config_dup_key_source (config, key);
+  if (source == NULL)
+    source = g_strdup (bk_config_get_source (config));
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      if (!duration_from_object (config, key, full_key, source, &ms, error))
+        return FALSE;
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    {
+      g_autofree char *text = NULL;
+
+      if (!bk_config_get_string (config, key, &text, error))
+        return FALSE;
+      if (!_bk_duration_parse (text, &ms, &reason))
+        return invalid_duration (error, text, full_key, source, reason);
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    {
+      double value = 0;
+
+      if (!bk_config_get_double (config, key, &value, error))
+        return FALSE;
+      if (!duration_finish (value, &ms, &reason))
+        {
+          g_autofree char *text = g_strdup_printf ("%g", value);
+
+          return invalid_duration (error, text, full_key, source, reason);
+        }
+    }
+  else
+    {
+      g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
+                   "Invalid type in config for key '%s' in '%s', got %s, wanted " DURATION_TYPE_HINT,
+                   full_key, source, json_type_name (node));
+      return FALSE;
+    }
+
+  *out_ms = ms;
+  return TRUE;
 }

@@ -5,6 +5,8 @@
 
 #include "libbackend.h"
 #include "bk-services-private.h"
+#include "bk-duration-private.h"
+#include "bk-lifecycle-private.h"
 
 /**
  * BkLifecycle:
@@ -25,7 +27,7 @@
  *   return my_pool_close (user_data, error);
  * }
  *
- * bk_lifecycle_add_hook (bk_deps_get (deps, BK_SERVICE_LIFECYCLE),
+ * BK_LIFECYCLE_ADD_HOOK (bk_deps_get (deps, BK_SERVICE_LIFECYCLE),
  *                        BK_LIFECYCLE_PHASE_SHUTDOWN,
  *                        close_connections, g_object_ref (pool), g_object_unref,
  *                        &error);
@@ -40,6 +42,31 @@
  * Adding a hook once its phase has begun fails with
  * %BK_BACKEND_ERROR_REGISTRATION.
  *
+ * Every hook has a deadline, `backend.lifecycle.hookTimeout` in the config
+ * (30 seconds by default; a number of milliseconds, a string such as `30s`,
+ * `2m` or `500ms`, or an object such as `{ seconds: 30 }`; `0` turns
+ * deadlines off), timed on `core.rootClock`. A hook still running at its
+ * deadline is abandoned: the lifecycle logs an error naming the hook by the
+ * place it was registered (and, for a plugin's lifecycle, the plugin) and
+ * goes on with the next hook. Whatever the hook does later is ignored; its
+ * user data is released once it completes (or its #GTask is finalized).
+ *
+ * ```
+ * Plugin shutdown hook registered at plugins/todo/todo-plugin.c:42 for plugin 'todo' did not complete within 30000 ms and was abandoned
+ * ```
+ *
+ * C has no caller location, so the place comes from the caller: register
+ * hooks with [func@Bk.LIFECYCLE_ADD_HOOK] or [func@Bk.LIFECYCLE_ADD_HOOK_ASYNC],
+ * which pass %G_STRLOC to [method@Bk.Lifecycle.add_hook_full] and
+ * [method@Bk.Lifecycle.add_hook_async_full] (bindings pass a string of their
+ * choosing). A hook added without a location is named by the address of its
+ * function: `an unknown place (hook function 0x55d0c1a2b3c4)`. Leading `./`
+ * and `../` are dropped from a location, so the paths meson gives the
+ * compiler read as paths from the source root.
+ *
+ * A lifecycle is used from the thread that owns the backend's main context;
+ * hooks and their deadlines run there.
+ *
  * Since: 0.1
  */
 
@@ -50,8 +77,88 @@ bk_lifecycle_default_init (BkLifecycleInterface *iface)
 {
 }
 
+/* The text naming a hook in messages: @location without the leading "./"
+ * and "../" of build paths, or the address of @func when there is none. */
+static char *
+describe_location (const char *location,
+                   gpointer    func)
+{
+  if (location == NULL || location[0] == '\0')
+    return g_strdup_printf ("an unknown place (hook function %p)", func);
+
+  for (;;)
+    {
+      if (g_str_has_prefix (location, "./"))
+        location += 2;
+      else if (g_str_has_prefix (location, "../"))
+        location += 3;
+      else
+        break;
+    }
+
+  return g_strdup (location);
+}
+
 /**
- * bk_lifecycle_add_hook_async: (virtual add_hook)
+ * bk_lifecycle_add_hook_async_full: (virtual add_hook)
+ * @self: a #BkLifecycle
+ * @phase: the phase to run the hook in
+ * @func: (scope notified) (closure user_data) (destroy destroy): the hook
+ * @user_data: closure data for @func
+ * @destroy: (nullable): called on @user_data when the lifecycle drops the hook
+ * @location: (nullable): where the hook was registered, such as `file.c:42`
+ *   (see [func@Bk.LIFECYCLE_ADD_HOOK_ASYNC]); %NULL if unknown
+ * @error: return location for a #GError
+ *
+ * Adds an asynchronous hook to @phase. @func receives a #GTask it owns and
+ * completes with g_task_return_boolean() or g_task_return_error(); the next
+ * hook of the phase runs once it has, or once the hook's deadline
+ * (`backend.lifecycle.hookTimeout`) has passed. A #GCancellable given to
+ * [method@Bk.Lifecycle.run_phase_async] is available to the hook through
+ * g_task_get_cancellable(). The task has no source object.
+ *
+ * @location names the hook in the messages about it (a missed deadline);
+ * when it is %NULL, the hook is named by the address of @func.
+ *
+ * The lifecycle takes @user_data in every case: @destroy is called once the
+ * hook has completed (for a hook abandoned at its deadline, once it
+ * completes late or its task is finalized) or the lifecycle is finalized
+ * before the hook ran, and at once when the hook is refused.
+ *
+ * Fails with %BK_BACKEND_ERROR_REGISTRATION once @phase has begun, and for a
+ * before-shutdown hook on a plugin's lifecycle.
+ *
+ * Returns: %TRUE if the hook was added
+ *
+ * Since: 0.1
+ */
+gboolean
+bk_lifecycle_add_hook_async_full (BkLifecycle       *self,
+                                  BkLifecyclePhase   phase,
+                                  BkHookAsyncFunc    func,
+                                  gpointer           user_data,
+                                  GDestroyNotify     destroy,
+                                  const char        *location,
+                                  GError           **error)
+{
+  BkLifecycleInterface *iface;
+  g_autofree char *place = NULL;
+
+  g_return_val_if_fail (BK_IS_LIFECYCLE (self), FALSE);
+  g_return_val_if_fail (phase <= BK_LIFECYCLE_PHASE_SHUTDOWN, FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = BK_LIFECYCLE_GET_IFACE (self);
+  g_return_val_if_fail (iface->add_hook != NULL, FALSE);
+
+  place = describe_location (location, (gpointer) (guintptr) func);
+
+  return iface->add_hook (self, phase, func, user_data, destroy, place, error);
+}
+
+/**
+ * bk_lifecycle_add_hook_async:
  * @self: a #BkLifecycle
  * @phase: the phase to run the hook in
  * @func: (scope notified) (closure user_data) (destroy destroy): the hook
@@ -59,18 +166,10 @@ bk_lifecycle_default_init (BkLifecycleInterface *iface)
  * @destroy: (nullable): called on @user_data when the lifecycle drops the hook
  * @error: return location for a #GError
  *
- * Adds an asynchronous hook to @phase. @func receives a #GTask it owns and
- * completes with g_task_return_boolean() or g_task_return_error(); the next
- * hook of the phase runs once it has. A #GCancellable given to
- * [method@Bk.Lifecycle.run_phase_async] is available to the hook through
- * g_task_get_cancellable().
- *
- * The lifecycle takes @user_data in every case: @destroy is called once the
- * hook has run or the lifecycle is finalized, and at once when the hook is
- * refused.
- *
- * Fails with %BK_BACKEND_ERROR_REGISTRATION once @phase has begun, and for a
- * before-shutdown hook on a plugin's lifecycle.
+ * Adds an asynchronous hook to @phase without saying where it was
+ * registered: [method@Bk.Lifecycle.add_hook_async_full] with a %NULL
+ * location. Prefer [func@Bk.LIFECYCLE_ADD_HOOK_ASYNC] in C, so that a hook
+ * that misses its deadline is named by its file and line.
  *
  * Returns: %TRUE if the hook was added
  *
@@ -84,17 +183,7 @@ bk_lifecycle_add_hook_async (BkLifecycle       *self,
                              GDestroyNotify     destroy,
                              GError           **error)
 {
-  BkLifecycleInterface *iface;
-
-  g_return_val_if_fail (BK_IS_LIFECYCLE (self), FALSE);
-  g_return_val_if_fail (phase <= BK_LIFECYCLE_PHASE_SHUTDOWN, FALSE);
-  g_return_val_if_fail (func != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  iface = BK_LIFECYCLE_GET_IFACE (self);
-  g_return_val_if_fail (iface->add_hook != NULL, FALSE);
-
-  return iface->add_hook (self, phase, func, user_data, destroy, error);
+  return bk_lifecycle_add_hook_async_full (self, phase, func, user_data, destroy, NULL, error);
 }
 
 typedef struct
@@ -133,17 +222,25 @@ sync_hook_run (GTask    *task,
 }
 
 /**
- * bk_lifecycle_add_hook:
+ * bk_lifecycle_add_hook_full:
  * @self: a #BkLifecycle
  * @phase: the phase to run the hook in
  * @func: (scope notified) (closure user_data) (destroy destroy): the hook
  * @user_data: closure data for @func
  * @destroy: (nullable): called on @user_data when the lifecycle drops the hook
+ * @location: (nullable): where the hook was registered, such as `file.c:42`
+ *   (see [func@Bk.LIFECYCLE_ADD_HOOK]); %NULL if unknown
  * @error: return location for a #GError
  *
  * Adds a synchronous hook to @phase: @func runs on the backend's main context
  * when the phase comes; returning %FALSE with @error set marks the hook
- * failed, which is logged, and the phase goes on.
+ * failed, which is logged, and the phase goes on. A synchronous hook blocks
+ * the main context while it runs, so its deadline cannot interrupt it; one
+ * that runs past its deadline is reported as abandoned when the context runs
+ * again.
+ *
+ * @location names the hook in the messages about it; when it is %NULL, the
+ * hook is named by the address of @func.
  *
  * The lifecycle takes @user_data in every case: @destroy is called once the
  * hook has run or the lifecycle is finalized, and at once when the hook is
@@ -157,13 +254,15 @@ sync_hook_run (GTask    *task,
  * Since: 0.1
  */
 gboolean
-bk_lifecycle_add_hook (BkLifecycle       *self,
-                       BkLifecyclePhase   phase,
-                       BkHookFunc         func,
-                       gpointer           user_data,
-                       GDestroyNotify     destroy,
-                       GError           **error)
+bk_lifecycle_add_hook_full (BkLifecycle       *self,
+                            BkLifecyclePhase   phase,
+                            BkHookFunc         func,
+                            gpointer           user_data,
+                            GDestroyNotify     destroy,
+                            const char        *location,
+                            GError           **error)
 {
+  g_autofree char *place = NULL;
   SyncHook *hook;
 
   g_return_val_if_fail (BK_IS_LIFECYCLE (self), FALSE);
@@ -171,14 +270,47 @@ bk_lifecycle_add_hook (BkLifecycle       *self,
   g_return_val_if_fail (func != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* Named by the caller's function, not by the wrapper below. */
+  place = describe_location (location, (gpointer) (guintptr) func);
+
   hook = g_new0 (SyncHook, 1);
   hook->func = func;
   hook->user_data = user_data;
   hook->destroy = destroy;
 
-  /* add_hook_async takes the wrapper in every case, and with it @user_data. */
-  return bk_lifecycle_add_hook_async (self, phase, sync_hook_run, hook,
-                                      sync_hook_free, error);
+  /* add_hook_async_full takes the wrapper in every case, and with it
+   * @user_data. */
+  return bk_lifecycle_add_hook_async_full (self, phase, sync_hook_run, hook,
+                                           sync_hook_free, place, error);
+}
+
+/**
+ * bk_lifecycle_add_hook:
+ * @self: a #BkLifecycle
+ * @phase: the phase to run the hook in
+ * @func: (scope notified) (closure user_data) (destroy destroy): the hook
+ * @user_data: closure data for @func
+ * @destroy: (nullable): called on @user_data when the lifecycle drops the hook
+ * @error: return location for a #GError
+ *
+ * Adds a synchronous hook to @phase without saying where it was registered:
+ * [method@Bk.Lifecycle.add_hook_full] with a %NULL location. Prefer
+ * [func@Bk.LIFECYCLE_ADD_HOOK] in C, so that a hook that misses its deadline
+ * is named by its file and line.
+ *
+ * Returns: %TRUE if the hook was added
+ *
+ * Since: 0.1
+ */
+gboolean
+bk_lifecycle_add_hook (BkLifecycle       *self,
+                       BkLifecyclePhase   phase,
+                       BkHookFunc         func,
+                       gpointer           user_data,
+                       GDestroyNotify     destroy,
+                       GError           **error)
+{
+  return bk_lifecycle_add_hook_full (self, phase, func, user_data, destroy, NULL, error);
 }
 
 /**
@@ -191,8 +323,9 @@ bk_lifecycle_add_hook (BkLifecycle       *self,
  * @user_data: closure data for @callback
  *
  * Runs the hooks of @phase. The backend calls this; applications add hooks and
- * let the backend run them. @callback runs on the thread-default main context
- * of the caller.
+ * let the backend run them (a test may call it, or use the test kit's
+ * `BkMockLifecycle`, to run a phase on demand). @callback runs on the
+ * thread-default main context of the caller.
  *
  * Since: 0.1
  */
@@ -222,7 +355,8 @@ bk_lifecycle_run_phase_async (BkLifecycle         *self,
  * @error: return location for a #GError
  *
  * Completes [method@Bk.Lifecycle.run_phase_async]. The default
- * implementations never fail: a failing hook is logged, not propagated.
+ * implementations never fail: a failing or abandoned hook is logged, not
+ * propagated.
  *
  * Returns: %TRUE on success
  *
@@ -245,14 +379,18 @@ bk_lifecycle_run_phase_finish (BkLifecycle   *self,
   return iface->run_phase_finish (self, result, error);
 }
 
-/* BkLifecycleImpl: the default `core.rootLifecycle` (is_root) and
+/* BkLifecycleImpl: the default `core.rootLifecycle` (plugin_id == NULL) and
  * `core.lifecycle`. Hooks of a phase run one after another on the main
- * context of the run_phase_async() caller; a hook's user data is released
- * right after the hook has completed, or at finalize for hooks that never ran.
+ * context of the run_phase_async() caller.
  *
- * Hook deadlines (a hung hook is named and the phase goes on) come with the
- * root clock service in a later issue.
- */
+ * Each running hook is a HookRun, shared (reference counted) by the hook's
+ * GTask (its task data) and by its deadline timer on the clock. Whichever
+ * comes first, the hook's completion or the deadline, takes the phase's task
+ * from the HookRun and moves the phase on; the other then finds no phase
+ * task and does nothing. The hook's user data stays with the HookRun until
+ * the hook completes, since an abandoned hook may still be using it. A
+ * HookRun holds the phase (and through it the lifecycle) only until then, so
+ * a hook that never completes keeps nothing of the backend alive. */
 
 #define N_PHASES (BK_LIFECYCLE_PHASE_SHUTDOWN + 1)
 
@@ -264,6 +402,7 @@ typedef struct
   BkHookAsyncFunc func;
   gpointer        user_data;
   GDestroyNotify  destroy;
+  char           *location;
 } Hook;
 
 struct _BkLifecycleImpl
@@ -271,10 +410,14 @@ struct _BkLifecycleImpl
   GObject    parent_instance;
 
   BkLogger  *logger;
+  BkClock   *clock;
+  /* NULL for the root lifecycle */
+  char      *plugin_id;
+  /* 0: no deadline */
+  guint64    hook_timeout_ms;
   /* (element-type Hook), in registration order; NULL once the phase began */
   GPtrArray *hooks[N_PHASES];
   guint      started : N_PHASES;
-  guint      is_root : 1;
 };
 
 static void bk_lifecycle_impl_iface_init (BkLifecycleInterface *iface);
@@ -292,6 +435,7 @@ hook_free (gpointer data)
     return;
   if (hook->destroy != NULL)
     hook->destroy (hook->user_data);
+  g_free (hook->location);
   g_free (hook);
 }
 
@@ -302,18 +446,25 @@ phase_started (BkLifecycleImpl  *self,
   return (self->started & (1u << phase)) != 0;
 }
 
+static inline gboolean
+is_root (BkLifecycleImpl *self)
+{
+  return self->plugin_id == NULL;
+}
+
+/* "Startup hook", "Plugin shutdown hook", … */
 static const char *
-phase_failure_message (BkLifecycleImpl  *self,
-                       BkLifecyclePhase  phase)
+hook_kind (BkLifecycleImpl  *self,
+           BkLifecyclePhase  phase)
 {
   switch (phase)
     {
     case BK_LIFECYCLE_PHASE_STARTUP:
-      return self->is_root ? "Startup hook failed" : "Plugin startup hook failed";
+      return is_root (self) ? "Startup hook" : "Plugin startup hook";
     case BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN:
-      return self->is_root ? "Before shutdown hook failed" : "Plugin before shutdown hook failed";
+      return is_root (self) ? "Before shutdown hook" : "Plugin before shutdown hook";
     case BK_LIFECYCLE_PHASE_SHUTDOWN:
-      return self->is_root ? "Shutdown hook failed" : "Plugin shutdown hook failed";
+      return is_root (self) ? "Shutdown hook" : "Plugin shutdown hook";
     default:
       g_assert_not_reached ();
     }
@@ -327,6 +478,7 @@ bk_lifecycle_impl_add_hook (BkLifecycle       *lifecycle,
                             BkHookAsyncFunc    func,
                             gpointer           user_data,
                             GDestroyNotify     destroy,
+                            const char        *location,
                             GError           **error)
 {
   BkLifecycleImpl *self = BK_LIFECYCLE_IMPL (lifecycle);
@@ -341,7 +493,7 @@ bk_lifecycle_impl_add_hook (BkLifecycle       *lifecycle,
       break;
 
     case BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN:
-      if (!self->is_root)
+      if (!is_root (self))
         refusal = "Before shutdown hooks are only available on the root lifecycle";
       else if (phase_started (self, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN) ||
                phase_started (self, BK_LIFECYCLE_PHASE_SHUTDOWN))
@@ -369,6 +521,7 @@ bk_lifecycle_impl_add_hook (BkLifecycle       *lifecycle,
   hook->func = func;
   hook->user_data = user_data;
   hook->destroy = destroy;
+  hook->location = g_strdup (location != NULL ? location : "an unknown place");
 
   if (self->hooks[phase] == NULL)
     self->hooks[phase] = g_ptr_array_new_with_free_func (hook_free);
@@ -381,7 +534,7 @@ typedef struct
 {
   BkLifecyclePhase  phase;
   /* (owned) (element-type Hook) (nullable), in the order they run; an entry
-   * is freed (and set to NULL) as soon as its hook has completed */
+   * moves to its HookRun (and becomes NULL) when the hook starts */
   GPtrArray        *hooks;
   guint             next;
 } RunPhase;
@@ -395,55 +548,175 @@ run_phase_free (gpointer data)
   g_free (run);
 }
 
-static void run_next_hook (GTask *task);
+typedef struct
+{
+  /* (owned) (nullable): the phase's task, until this hook has completed or
+   * was abandoned, whichever came first */
+  GTask   *phase_task;
+  /* (owned) (nullable): until the hook has completed */
+  Hook    *hook;
+  /* (owned) (nullable): while the deadline timer is pending */
+  BkClock *clock;
+  guint    deadline_id;
+} HookRun;
+
+static void run_next_hook (GTask *phase_task);
 
 static void
-hook_done_cb (GObject      *object,
+hook_run_clear (gpointer data)
+{
+  HookRun *run = data;
+
+  /* The deadline timer holds a reference, so it has fired or been cancelled
+   * by now. */
+  g_assert (run->deadline_id == 0);
+  g_clear_object (&run->clock);
+  g_clear_pointer (&run->hook, hook_free);
+
+  /* The hook dropped its task without completing it, and no deadline was
+   * there to notice: say so and go on. */
+  if (run->phase_task != NULL)
+    {
+      GTask *phase_task = g_steal_pointer (&run->phase_task);
+      BkLifecycleImpl *self = g_task_get_source_object (phase_task);
+      RunPhase *phase = g_task_get_task_data (phase_task);
+
+      bk_logger_error (self->logger, "%s failed, the hook released its task without completing it",
+                       hook_kind (self, phase->phase));
+      run_next_hook (phase_task);
+    }
+}
+
+static void
+hook_run_release (gpointer data)
+{
+  g_rc_box_release_full (data, hook_run_clear);
+}
+
+static void
+hook_run_cancel_deadline (HookRun *run)
+{
+  guint id = run->deadline_id;
+
+  /* Cancelling releases the timer's reference; the task holds another. */
+  run->deadline_id = 0;
+  if (id != 0)
+    bk_clock_cancel_timer (run->clock, id);
+  g_clear_object (&run->clock);
+}
+
+static void
+hook_done_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  BkLifecycleImpl *self = BK_LIFECYCLE_IMPL (object);
-  g_autoptr(GTask) task = user_data;
-  RunPhase *run = g_task_get_task_data (task);
+  HookRun *run = user_data;
   g_autoptr(GError) error = NULL;
+  BkLifecycleImpl *self;
+  RunPhase *phase;
+  GTask *phase_task;
+  gboolean ok;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    bk_logger_error (self->logger, "%s, %s",
-                     phase_failure_message (self, run->phase),
-                     error != NULL ? error->message : "the hook failed without giving a reason");
+  ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  hook_run_cancel_deadline (run);
 
   /* The hook has completed: release its user data now rather than at
    * finalize, which also breaks reference cycles through the hook. */
-  hook_free (g_steal_pointer (&run->hooks->pdata[run->next - 1]));
+  g_clear_pointer (&run->hook, hook_free);
 
-  run_next_hook (g_steal_pointer (&task));
+  /* Abandoned at its deadline: the phase has moved on without it. */
+  if (run->phase_task == NULL)
+    return;
+
+  phase_task = g_steal_pointer (&run->phase_task);
+  self = g_task_get_source_object (phase_task);
+  phase = g_task_get_task_data (phase_task);
+
+  if (!ok)
+    bk_logger_error (self->logger, "%s failed, %s",
+                     hook_kind (self, phase->phase),
+                     error != NULL ? error->message : "the hook failed without giving a reason");
+
+  run_next_hook (phase_task);
 }
 
-/* Takes @task. */
 static void
-run_next_hook (GTask *task)
+hook_deadline_cb (gpointer user_data)
 {
-  BkLifecycleImpl *self = g_task_get_source_object (task);
-  RunPhase *run = g_task_get_task_data (task);
-  GTask *hook_task;
-  Hook *hook;
+  HookRun *run = user_data;
+  BkLifecycleImpl *self;
+  RunPhase *phase;
+  GTask *phase_task;
 
-  if (run->hooks == NULL || run->next >= run->hooks->len)
+  run->deadline_id = 0;
+  g_clear_object (&run->clock);
+
+  if (run->phase_task == NULL)
+    return;
+
+  phase_task = g_steal_pointer (&run->phase_task);
+  self = g_task_get_source_object (phase_task);
+  phase = g_task_get_task_data (phase_task);
+
+  if (self->plugin_id != NULL)
+    bk_logger_error (self->logger,
+                     "%s registered at %s for plugin '%s' did not complete within %"
+                     G_GUINT64_FORMAT " ms and was abandoned",
+                     hook_kind (self, phase->phase), run->hook->location, self->plugin_id,
+                     self->hook_timeout_ms);
+  else
+    bk_logger_error (self->logger,
+                     "%s registered at %s did not complete within %" G_GUINT64_FORMAT
+                     " ms and was abandoned",
+                     hook_kind (self, phase->phase), run->hook->location, self->hook_timeout_ms);
+
+  run_next_hook (phase_task);
+}
+
+/* Takes @phase_task. */
+static void
+run_next_hook (GTask *phase_task)
+{
+  BkLifecycleImpl *self = g_task_get_source_object (phase_task);
+  RunPhase *phase = g_task_get_task_data (phase_task);
+  GTask *hook_task;
+  HookRun *run;
+  BkHookAsyncFunc func;
+  gpointer func_data;
+
+  if (phase->hooks == NULL || phase->next >= phase->hooks->len)
     {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
+      g_task_return_boolean (phase_task, TRUE);
+      g_object_unref (phase_task);
       return;
     }
 
-  hook = g_ptr_array_index (run->hooks, run->next);
-  run->next++;
+  run = g_rc_box_new0 (HookRun);
+  run->phase_task = phase_task;
+  run->hook = g_steal_pointer (&phase->hooks->pdata[phase->next]);
+  phase->next++;
 
-  hook_task = g_task_new (self, g_task_get_cancellable (task), hook_done_cb, task);
+  /* No source object: an abandoned hook that keeps its task must not keep
+   * the lifecycle alive. */
+  hook_task = g_task_new (NULL, g_task_get_cancellable (phase_task), hook_done_cb, run);
   g_task_set_source_tag (hook_task, run_next_hook);
+  g_task_set_task_data (hook_task, run, hook_run_release);
   /* The hook's own outcome counts, not the state of the cancellable. */
   g_task_set_check_cancellable (hook_task, FALSE);
 
-  hook->func (hook_task, hook->user_data);
+  if (self->hook_timeout_ms > 0)
+    {
+      run->clock = g_object_ref (self->clock);
+      run->deadline_id = bk_clock_add_timer (self->clock, self->hook_timeout_ms,
+                                             hook_deadline_cb, g_rc_box_acquire (run),
+                                             hook_run_release);
+    }
+
+  /* The hook may complete (and @run lose its hook) before this returns. */
+  func = run->hook->func;
+  func_data = run->hook->user_data;
+  func (hook_task, func_data);
 }
 
 static void
@@ -520,8 +793,19 @@ bk_lifecycle_impl_dispose (GObject *object)
     g_clear_pointer (&self->hooks[i], g_ptr_array_unref);
 
   g_clear_object (&self->logger);
+  g_clear_object (&self->clock);
 
   G_OBJECT_CLASS (bk_lifecycle_impl_parent_class)->dispose (object);
+}
+
+static void
+bk_lifecycle_impl_finalize (GObject *object)
+{
+  BkLifecycleImpl *self = BK_LIFECYCLE_IMPL (object);
+
+  g_clear_pointer (&self->plugin_id, g_free);
+
+  G_OBJECT_CLASS (bk_lifecycle_impl_parent_class)->finalize (object);
 }
 
 static void
@@ -530,6 +814,7 @@ bk_lifecycle_impl_class_init (BkLifecycleImplClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = bk_lifecycle_impl_dispose;
+  object_class->finalize = bk_lifecycle_impl_finalize;
 }
 
 static void
@@ -537,17 +822,41 @@ bk_lifecycle_impl_init (BkLifecycleImpl *self)
 {
 }
 
-static BkLifecycle *
-bk_lifecycle_impl_new (BkLogger *logger,
-                       gboolean  is_root)
+BkLifecycle *
+_bk_lifecycle_new_for_deps (BkDeps    *deps,
+                            gboolean   is_root,
+                            GError   **error)
 {
   BkLifecycleImpl *self;
+  g_autoptr(BkConfig) config = NULL;
+  BkPluginMetadata *metadata = NULL;
+  BkLogger *logger;
+  BkClock *clock;
+  guint64 timeout_ms = 0;
 
-  g_assert (BK_IS_LOGGER (logger));
+  g_return_val_if_fail (deps != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  logger = bk_deps_get (deps, is_root ? BK_SERVICE_ROOT_LOGGER : BK_SERVICE_LOGGER);
+  clock = bk_deps_get (deps, BK_SERVICE_ROOT_CLOCK);
+  config = bk_root_config_dup_config (bk_deps_get (deps, BK_SERVICE_ROOT_CONFIG));
+  if (!is_root)
+    metadata = bk_deps_get (deps, BK_SERVICE_PLUGIN_METADATA);
+
+  g_return_val_if_fail (BK_IS_LOGGER (logger), NULL);
+  g_return_val_if_fail (BK_IS_CLOCK (clock), NULL);
+  g_return_val_if_fail (BK_IS_CONFIG (config), NULL);
+  g_return_val_if_fail (is_root || BK_IS_PLUGIN_METADATA (metadata), NULL);
+
+  if (!_bk_duration_from_config (config, BK_LIFECYCLE_HOOK_TIMEOUT_KEY,
+                                 BK_LIFECYCLE_DEFAULT_HOOK_TIMEOUT_MS, &timeout_ms, error))
+    return NULL;
 
   self = g_object_new (BK_TYPE_LIFECYCLE_IMPL, NULL);
   self->logger = g_object_ref (logger);
-  self->is_root = !!is_root;
+  self->clock = g_object_ref (clock);
+  self->plugin_id = is_root ? NULL : g_strdup (bk_plugin_metadata_get_id (metadata));
+  self->hook_timeout_ms = timeout_ms;
 
   return BK_LIFECYCLE (self);
 }
@@ -560,7 +869,7 @@ create_root_lifecycle (BkDeps    *deps,
                        gpointer   user_data,
                        GError   **error)
 {
-  return G_OBJECT (bk_lifecycle_impl_new (bk_deps_get (deps, BK_SERVICE_ROOT_LOGGER), TRUE));
+  return G_OBJECT (_bk_lifecycle_new_for_deps (deps, TRUE, error));
 }
 
 BkServiceFactory *
@@ -569,6 +878,8 @@ _bk_root_lifecycle_default_factory (void)
   return bk_service_factory_new (BK_SERVICE_ROOT_LIFECYCLE,
                                  create_root_lifecycle, NULL, NULL,
                                  BK_SERVICE_ROOT_LOGGER,
+                                 BK_SERVICE_ROOT_CLOCK,
+                                 BK_SERVICE_ROOT_CONFIG,
                                  NULL);
 }
 
@@ -578,7 +889,7 @@ create_plugin_lifecycle (BkDeps    *deps,
                          gpointer   user_data,
                          GError   **error)
 {
-  return G_OBJECT (bk_lifecycle_impl_new (bk_deps_get (deps, BK_SERVICE_LOGGER), FALSE));
+  return G_OBJECT (_bk_lifecycle_new_for_deps (deps, FALSE, error));
 }
 
 BkServiceFactory *
@@ -587,5 +898,8 @@ _bk_lifecycle_default_factory (void)
   return bk_service_factory_new (BK_SERVICE_LIFECYCLE,
                                  create_plugin_lifecycle, NULL, NULL,
                                  BK_SERVICE_LOGGER,
+                                 BK_SERVICE_ROOT_CLOCK,
+                                 BK_SERVICE_ROOT_CONFIG,
+                                 BK_SERVICE_PLUGIN_METADATA,
                                  NULL);
 }
