@@ -18,7 +18,7 @@ compile: setup
 	meson compile -C $(BUILD)
 
 run: compile
-	$(BUILD)/examples/example-backend
+	$(BUILD)/examples/example-backend --config examples/app-config.yaml
 
 test: compile
 	meson test -C $(BUILD) --print-errorlogs

@@ -6,19 +6,18 @@
  *
  *  1. a custom service, `example.greeter`: a GInterface, its ref and a default
  *     factory that depends on two core services;
- *  2. an override of a core service: a root logger that writes
- *     `[example] …` lines to stdout replaces the default `core.rootLogger`
- *     (and with it every plugin's `core.logger`, which is its child);
+ *  2. an override of a core service: a `core.logger` that adds the
+ *     plugin's owner (from the configuration) to every line it logs;
  *  3. a plugin, `todo`, that uses the logger and the greeter, provides the
  *     extension point `todo.validators` and adds lifecycle hooks;
  *  4. a module, `no-empty-titles`, that extends `todo` through that
  *     extension point;
- *  5. main (): a backend with every default service, the features above,
- *     start, a summary of the startup, stop.
+ *  5. main (): a backend with every default service and the features above,
+ *     run until SIGINT or SIGTERM.
  *
- * There is no HTTP server yet, so the program starts the backend, shows what
- * happened and stops it again. In a real project each numbered part would be
- * its own pair of files; the "header" parts below show what goes in the .h.
+ * `make run` starts it with examples/app-config.yaml. In a real project each
+ * numbered part would be its own pair of files; the "header" parts below
+ * show what goes in the .h.
  */
 
 #include <stdio.h>
@@ -76,6 +75,7 @@ struct _ExamplePluginGreeter
   GObject  parent_instance;
 
   char    *plugin_id;
+  char    *greeting;
 };
 
 static void example_plugin_greeter_iface_init (ExampleGreeterInterface *iface);
@@ -90,7 +90,7 @@ example_plugin_greeter_greet (ExampleGreeter *greeter,
 {
   ExamplePluginGreeter *self = EXAMPLE_PLUGIN_GREETER (greeter);
 
-  return g_strdup_printf ("Hello, %s! (from the greeter of plugin '%s')", name, self->plugin_id);
+  return g_strdup_printf ("%s, %s! (from the greeter of plugin '%s')", self->greeting, name, self->plugin_id);
 }
 
 static void
@@ -105,6 +105,7 @@ example_plugin_greeter_finalize (GObject *object)
   ExamplePluginGreeter *self = EXAMPLE_PLUGIN_GREETER (object);
 
   g_free (self->plugin_id);
+  g_free (self->greeting);
 
   G_OBJECT_CLASS (example_plugin_greeter_parent_class)->finalize (object);
 }
@@ -130,184 +131,64 @@ create_greeter (BkDeps    *deps,
 {
   BkLogger *logger = bk_deps_get (deps, BK_SERVICE_LOGGER);
   BkPluginMetadata *plugin = bk_deps_get (deps, BK_SERVICE_PLUGIN_METADATA);
-  ExamplePluginGreeter *greeter = g_object_new (EXAMPLE_TYPE_PLUGIN_GREETER, NULL);
+  g_autoptr(BkConfig) config = bk_root_config_dup_config (bk_deps_get (deps, BK_SERVICE_ROOT_CONFIG));
+  g_autoptr(ExamplePluginGreeter) greeter = g_object_new (EXAMPLE_TYPE_PLUGIN_GREETER, NULL);
 
+  if (!bk_config_get_optional_string (config, "example.greeting", "Hello", &greeter->greeting, error))
+    return NULL;
   greeter->plugin_id = g_strdup (bk_plugin_metadata_get_id (plugin));
   bk_logger_info (logger, "Creating the example.greeter service for plugin '%s'", greeter->plugin_id);
 
-  return G_OBJECT (greeter);
+  return G_OBJECT (g_steal_pointer (&greeter));
 }
 
 static BkServiceFactory *
 example_greeter_default_factory (void)
 {
   return bk_service_factory_new (example_greeter_service_ref (), create_greeter, NULL, NULL,
-                                 BK_SERVICE_LOGGER, BK_SERVICE_PLUGIN_METADATA, NULL);
+                                 BK_SERVICE_LOGGER, BK_SERVICE_ROOT_CONFIG,
+                                 BK_SERVICE_PLUGIN_METADATA, NULL);
 }
 
 BK_DEFINE_SERVICE_REF (example_greeter_service_ref, "example.greeter", EXAMPLE_TYPE_GREETER,
                        BK_SERVICE_SCOPE_PLUGIN, example_greeter_default_factory)
 
 /* ------------------------------------------------------------------------ *
- * 2. An override of a core service: a root logger writing to stdout
+ * 2. An override of a core service: core.logger
  * ------------------------------------------------------------------------ */
 
-/* example-logger.h */
+/* The default core.logger is the root logger's child with plugin=<id>.
+ * This one also names the plugin's owner, from `example.owners.<id>` in the
+ * configuration, on every line the plugin logs. */
 
-#define EXAMPLE_TYPE_LOGGER (example_logger_get_type ())
-G_DECLARE_FINAL_TYPE (ExampleLogger, example_logger, EXAMPLE, LOGGER, GObject)
-
-BkServiceFactory *example_root_logger_factory_new (void);
-
-/* example-logger.c */
-
-struct _ExampleLogger
-{
-  GObject     parent_instance;
-
-  /* (element-type utf8 utf8): added to every line; never changed after
-   * construction, so the logger is safe to use from any thread. */
-  GHashTable *fields;
-};
-
-static void example_logger_iface_init (BkLoggerInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (ExampleLogger, example_logger, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (BK_TYPE_LOGGER, example_logger_iface_init))
-
-static ExampleLogger *
-example_logger_new (GHashTable *parent_fields,
-                    GHashTable *fields)
-{
-  ExampleLogger *self = g_object_new (EXAMPLE_TYPE_LOGGER, NULL);
-  GHashTable *sources[] = { parent_fields, fields };
-
-  for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
-    {
-      GHashTableIter iter;
-      gpointer key, value;
-
-      if (sources[i] == NULL)
-        continue;
-
-      g_hash_table_iter_init (&iter, sources[i]);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        g_hash_table_insert (self->fields, g_strdup (key), g_strdup (value));
-    }
-
-  return self;
-}
-
-static const char *
-level_name (BkLogLevel level)
-{
-  switch (level)
-    {
-    case BK_LOG_LEVEL_ERROR:
-      return "ERROR";
-    case BK_LOG_LEVEL_WARN:
-      return "WARN";
-    case BK_LOG_LEVEL_INFO:
-      return "INFO";
-    case BK_LOG_LEVEL_DEBUG:
-      return "DEBUG";
-    default:
-      return "?";
-    }
-}
-
-static void
-append_fields (GString    *line,
-               GHashTable *fields)
-{
-  GHashTableIter iter;
-  gpointer key, value;
-
-  if (fields == NULL)
-    return;
-
-  g_hash_table_iter_init (&iter, fields);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    g_string_append_printf (line, " %s=%s", (const char *) key, (const char *) value);
-}
-
-static void
-example_logger_log (BkLogger   *logger,
-                    BkLogLevel  level,
-                    GHashTable *fields,
-                    const char *message)
-{
-  ExampleLogger *self = EXAMPLE_LOGGER (logger);
-  g_autoptr(GString) line = g_string_new ("[example] ");
-
-  if (level == BK_LOG_LEVEL_DEBUG) /* this logger keeps it short */
-    return;
-
-  g_string_append_printf (line, "%-5s %s", level_name (level), message);
-  append_fields (line, self->fields);
-  append_fields (line, fields);
-  g_string_append_c (line, '\n');
-
-  /* stdio locks the stream per call: one fwrite per line keeps the lines of
-   * several threads whole. */
-  fwrite (line->str, 1, line->len, stdout);
-  fflush (stdout);
-}
-
-static BkLogger *
-example_logger_child (BkLogger   *logger,
-                      GHashTable *fields)
-{
-  ExampleLogger *self = EXAMPLE_LOGGER (logger);
-
-  return BK_LOGGER (example_logger_new (self->fields, fields));
-}
-
-static void
-example_logger_iface_init (BkLoggerInterface *iface)
-{
-  iface->log = example_logger_log;
-  iface->child = example_logger_child;
-}
-
-static void
-example_logger_finalize (GObject *object)
-{
-  ExampleLogger *self = EXAMPLE_LOGGER (object);
-
-  g_hash_table_unref (self->fields);
-
-  G_OBJECT_CLASS (example_logger_parent_class)->finalize (object);
-}
-
-static void
-example_logger_class_init (ExampleLoggerClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = example_logger_finalize;
-}
-
-static void
-example_logger_init (ExampleLogger *self)
-{
-  self->fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-}
+BkServiceFactory *example_logger_factory_new (void);
 
 static GObject *
-create_root_logger (BkDeps    *deps,
-                    gpointer   root_context,
-                    gpointer   user_data,
-                    GError   **error)
+create_plugin_logger (BkDeps    *deps,
+                      gpointer   root_context,
+                      gpointer   user_data,
+                      GError   **error)
 {
-  return G_OBJECT (example_logger_new (NULL, NULL));
+  BkLogger *root_logger = bk_deps_get (deps, BK_SERVICE_ROOT_LOGGER);
+  BkRootConfig *root_config = bk_deps_get (deps, BK_SERVICE_ROOT_CONFIG);
+  const char *plugin_id = bk_plugin_metadata_get_id (bk_deps_get (deps, BK_SERVICE_PLUGIN_METADATA));
+  g_autoptr(BkConfig) config = bk_root_config_dup_config (root_config);
+  g_autofree char *key = g_strdup_printf ("example.owners.%s", plugin_id);
+  g_autofree char *owner = NULL;
+
+  /* A wrong type is an error naming the key and the file; absent is fine. */
+  if (!bk_config_get_optional_string (config, key, "nobody", &owner, error))
+    return NULL;
+
+  return G_OBJECT (bk_logger_child_with (root_logger, "plugin", plugin_id, "owner", owner, NULL));
 }
 
-/* A factory for core.rootLogger: given to bk_backend_add (), it replaces the
- * default. The default core.logger is a child of the root logger, so every
- * plugin logs through it too. */
 BkServiceFactory *
-example_root_logger_factory_new (void)
+example_logger_factory_new (void)
 {
-  return bk_service_factory_new (BK_SERVICE_ROOT_LOGGER, create_root_logger, NULL, NULL, NULL);
+  return bk_service_factory_new (BK_SERVICE_LOGGER, create_plugin_logger, NULL, NULL,
+                                 BK_SERVICE_ROOT_LOGGER, BK_SERVICE_ROOT_CONFIG,
+                                 BK_SERVICE_PLUGIN_METADATA, NULL);
 }
 
 /* ------------------------------------------------------------------------ *
@@ -515,65 +396,20 @@ todo_module_no_empty_titles_new (void)
 }
 
 /* ------------------------------------------------------------------------ *
- * 5. The backend
+ * 5. The backend: runs until SIGINT or SIGTERM
  * ------------------------------------------------------------------------ */
-
-static void
-print_startup_result (BkStartupResult *result)
-{
-  GPtrArray *plugins = bk_startup_result_get_plugins (result);
-
-  g_print ("Startup took %.3f ms:\n",
-           (bk_startup_result_get_end_time (result) - bk_startup_result_get_begin_time (result)) / 1000.0);
-
-  for (guint i = 0; i < plugins->len; i++)
-    {
-      BkFeatureResult *plugin = g_ptr_array_index (plugins, i);
-      GPtrArray *modules = bk_feature_result_get_modules (plugin);
-
-      g_print ("  plugin '%s': %s\n", bk_feature_result_get_plugin_id (plugin),
-               bk_feature_result_get_error (plugin) == NULL ? "started" : "failed");
-      for (guint j = 0; j < modules->len; j++)
-        {
-          BkFeatureResult *module = g_ptr_array_index (modules, j);
-
-          g_print ("    module '%s': %s\n", bk_feature_result_get_module_id (module),
-                   bk_feature_result_get_error (module) == NULL ? "started" : "failed");
-        }
-    }
-}
 
 int
 main (int    argc,
       char **argv)
 {
   g_autoptr(BkBackend) backend = bk_backend_new ();
-  g_autoptr(BkStartupResult) result = NULL;
-  g_autoptr(GError) error = NULL;
 
-  bk_backend_add (backend, example_root_logger_factory_new ()); /* replaces core.rootLogger */
+  bk_backend_add (backend, example_logger_factory_new ()); /* replaces core.logger */
   bk_backend_add (backend, todo_plugin_new ());
   bk_backend_add (backend, todo_module_no_empty_titles_new ());
 
-  g_print ("Starting the backend\n");
-  if (!bk_backend_start (backend, NULL, &result, &error))
-    {
-      g_printerr ("example-backend: %s\n", error->message);
-      bk_backend_stop (backend, NULL, NULL); /* runs the hooks of what had started */
-      return EXIT_FAILURE;
-    }
-
-  print_startup_result (result);
-
-  /* A later issue gives this backend an HTTP server; bk_backend_run () will
-   * then keep it up until SIGTERM. For now, stop at once. */
-  g_print ("Stopping the backend\n");
-  if (!bk_backend_stop (backend, NULL, &error))
-    {
-      g_printerr ("example-backend: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-
-  g_print ("Stopped\n");
-  return EXIT_SUCCESS;
+  /* --config FILE, logs on stderr (readable on a terminal, JSON lines
+   * otherwise), a clean stop on Ctrl-C or SIGTERM. */
+  return bk_backend_run (backend, argc, argv);
 }

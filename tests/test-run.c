@@ -54,36 +54,52 @@ fixture_teardown (Fixture       *f,
   g_string_free (f->notified, TRUE);
 }
 
+/* Spawns run-helper in the fixture's directory, with @extra_args. */
 static GSubprocess *
-spawn_helper (Fixture     *f,
-              const char  *fail,
-              const char  *first_arg,
-              ...)
+spawn_helper_full (Fixture            *f,
+                   const char         *fail,
+                   const char         *hang,
+                   const char * const *extra_args)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
-  GSubprocess *process;
-  va_list args;
-
   g_autofree char *helper = g_test_build_filename (G_TEST_BUILT, "run-helper", NULL);
+  GSubprocess *process;
 
   /* absolute: the helper runs in the fixture's directory */
   g_ptr_array_add (argv, g_canonicalize_filename (helper, NULL));
-  va_start (args, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, g_strdup (arg));
-  va_end (args);
+  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra_args[i]));
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_cwd (launcher, f->dir);
   g_subprocess_launcher_setenv (launcher, "NOTIFY_SOCKET", f->socket_path, TRUE);
   g_subprocess_launcher_setenv (launcher, "RUN_HELPER_FAIL", fail, TRUE);
+  g_subprocess_launcher_setenv (launcher, "RUN_HELPER_HANG", hang, TRUE);
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   return process;
+}
+
+static GSubprocess *
+spawn_helper (Fixture    *f,
+              const char *fail,
+              const char *first_arg,
+              ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  return spawn_helper_full (f, fail, "0", (const char * const *) args->pdata);
 }
 
 static gboolean
@@ -217,6 +233,35 @@ test_run_bad_option (Fixture       *f,
   g_assert_nonnull (strstr (err, "--no-such-option"));
 }
 
+static void
+test_run_shutdown_timeout (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *config = g_build_filename (f->dir, "app-config.yaml", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* no per-hook deadline, a short one for the whole stop (real time: the
+   * process runs on the system clock) */
+  g_file_set_contents (config,
+                       "backend:\n"
+                       "  lifecycle:\n"
+                       "    hookTimeout: 0\n"
+                       "    shutdownTimeout: 200ms\n",
+                       -1, &error);
+  g_assert_no_error (error);
+
+  f->process = spawn_helper_full (f, "0", "1", NULL);
+  wait_for_notify (f, "READY=1");
+  g_subprocess_send_signal (f->process, SIGTERM);
+
+  g_assert_cmpint (wait_for_exit (f->process, &out, &err), ==, 1);
+  g_assert_nonnull (strstr (out, "hanging\n"));
+  g_assert_nonnull (strstr (err, "The backend did not stop within 200 ms (backend.lifecycle.shutdownTimeout)"));
+  g_unlink (config);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -226,6 +271,7 @@ main (int    argc,
   g_test_add ("/run/sigterm", Fixture, GINT_TO_POINTER (SIGTERM), fixture_setup, test_run_signal, fixture_teardown);
   g_test_add ("/run/sigint", Fixture, GINT_TO_POINTER (SIGINT), fixture_setup, test_run_signal, fixture_teardown);
   g_test_add ("/run/start-failure", Fixture, NULL, fixture_setup, test_run_start_failure, fixture_teardown);
+  g_test_add ("/run/shutdown-timeout", Fixture, NULL, fixture_setup, test_run_shutdown_timeout, fixture_teardown);
   g_test_add ("/run/bad-option", Fixture, NULL, fixture_setup, test_run_bad_option, fixture_teardown);
 
   return g_test_run ();

@@ -29,6 +29,7 @@
 
 #include "bk-initializer-private.h"
 #include "bk-services-private.h"
+#include "bk-logger-private.h"
 
 typedef enum
 {
@@ -525,6 +526,8 @@ typedef struct
 {
   BkBackend *backend;
   GMainLoop *loop;
+  BkClock   *clock;
+  guint      deadline;
   gboolean   stopping;
   gboolean   failed;
 } RunData;
@@ -553,12 +556,36 @@ static void run_stopped (GObject      *source,
                          gpointer      user_data);
 
 static void
+run_deadline (gpointer user_data)
+{
+  RunData *rd = user_data;
+  guint64 timeout = _bk_initializer_get_shutdown_timeout (rd->backend->initializer);
+
+  rd->deadline = 0;
+  g_printerr ("The backend did not stop within %" G_GUINT64_FORMAT " ms "
+              "(backend.lifecycle.shutdownTimeout); exiting anyway\n", timeout);
+  rd->failed = TRUE;
+  g_main_loop_quit (rd->loop);
+}
+
+static void
 run_stop (RunData *rd)
 {
+  GObject *clock;
+
   if (rd->stopping)
     return;
   rd->stopping = TRUE;
   notify_service_manager ("STOPPING=1");
+
+  /* The whole stop is bounded, on the backend's own clock. */
+  clock = _bk_initializer_lookup (rd->backend->initializer, BK_SERVICE_ROOT_CLOCK, NULL);
+  if (clock != NULL && BK_IS_CLOCK (clock))
+    {
+      rd->clock = g_object_ref (BK_CLOCK (clock));
+      rd->deadline = bk_clock_add_timer (rd->clock, _bk_initializer_get_shutdown_timeout (rd->backend->initializer),
+                                         run_deadline, rd, NULL);
+    }
   bk_backend_stop_async (rd->backend, NULL, run_stopped, rd);
 }
 
@@ -571,6 +598,9 @@ run_stopped (GObject      *source,
 
   if (!bk_backend_stop_finish (rd->backend, result, NULL))
     rd->failed = TRUE;
+  if (rd->deadline != 0)
+    bk_clock_cancel_timer (rd->clock, rd->deadline);
+  rd->deadline = 0;
   g_main_loop_quit (rd->loop);
 }
 
@@ -647,9 +677,11 @@ run_parse_options (int      argc,
  * then stops it gracefully. `--config FILE` (repeatable) replaces the
  * default config files (`app-config.yaml`, then `app-config.local.yaml`).
  * With `NOTIFY_SOCKET` set (systemd `Type=notify`), it sends `READY=1` once
- * started and `STOPPING=1` when the stop begins.
+ * started and `STOPPING=1` when the stop begins. The stop is bounded by
+ * `backend.lifecycle.shutdownTimeout` (default 30 s) on `core.rootClock`.
  *
- * Returns: 0 after a clean stop, 1 if the start or the stop failed
+ * Returns: 0 after a clean stop, 1 if the command line was wrong, the start
+ *   failed or the stop failed or timed out
  *
  * Since: 0.1
  */
@@ -670,6 +702,8 @@ bk_backend_run (BkBackend  *self,
       g_printerr ("%s\n", error->message);
       return 1;
     }
+  /* GLib's own messages go to the root logger from now on. */
+  _bk_logger_install_glib_writer ();
 
   g_main_context_push_thread_default (self->context);
   loop = g_main_loop_new (self->context, FALSE);
@@ -686,6 +720,7 @@ bk_backend_run (BkBackend  *self,
   g_source_remove (sigterm);
   g_main_context_pop_thread_default (self->context);
   _bk_root_config_set_command_line_paths (NULL);
+  g_clear_object (&rd.clock);
 
   return rd.failed ? 1 : 0;
 }

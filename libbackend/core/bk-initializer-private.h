@@ -38,6 +38,7 @@ void             _bk_initializer_stop             (BkInitializer    *self,
 GObject         *_bk_initializer_lookup           (BkInitializer    *self,
                                                    BkServiceRef     *ref,
                                                    const char       *plugin_id);
+guint64          _bk_initializer_get_shutdown_timeout (BkInitializer *self);
 void             _bk_initializer_resolve          (BkInitializer    *self,
                                                    BkServiceRef     *ref,
                                                    const char       *plugin_id,

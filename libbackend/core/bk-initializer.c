@@ -16,6 +16,7 @@
 #include "bk-initializer-private.h"
 #include "bk-registry-private.h"
 #include "bk-services-private.h"
+#include "bk-duration-private.h"
 
 typedef struct _PluginRun PluginRun;
 
@@ -87,6 +88,7 @@ struct _BkInitializer
   GPtrArray       *always;          /* plugin-scoped refs made for every plugin */
   guint            eager_index;
   guint            plugins_pending;
+  guint64          shutdown_timeout_ms;
   /* startup progress log */
   BkLogger        *progress_logger;
   BkClock         *progress_clock;
@@ -156,6 +158,7 @@ _bk_initializer_new (void)
 {
   BkInitializer *self = g_new0 (BkInitializer, 1);
 
+  self->shutdown_timeout_ms = 30000;
   self->defaults = g_ptr_array_new_with_free_func (g_object_unref);
   self->features = g_ptr_array_new_with_free_func (g_object_unref);
   self->provided_eps = g_ptr_array_new_with_free_func (provided_ep_free);
@@ -1655,6 +1658,11 @@ plugins_finalize (BkInitializer *self)
         break;
     }
 
+  /* Read now, so a bad value fails the start and the key counts as read. */
+  if (error == NULL && config != NULL)
+    _bk_duration_from_config (config, "backend.lifecycle.shutdownTimeout", 30000,
+                              &self->shutdown_timeout_ms, &error);
+
   if (error != NULL)
     {
       start_fail (self, g_steal_pointer (&error));
@@ -1839,4 +1847,10 @@ _bk_initializer_resolve (BkInitializer *self,
       return;
     }
   _bk_registry_get (self->registry, ref, plugin_id, done, data);
+}
+
+guint64
+_bk_initializer_get_shutdown_timeout (BkInitializer *self)
+{
+  return self->shutdown_timeout_ms;
 }
