@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 #define BK_YAML_MAX_ALIAS_NODES  10000
 #define BK_YAML_MAX_ALIAS_BYTES  (1024 * 1024)
 
+/* A fresh, mutable deep copy of @node, keeping member order (bk-config.c). */
+JsonNode *_bk_json_node_deep_copy (JsonNode *node);
+
 /* Parses one YAML 1.2 document (core schema) into a mutable JSON tree.
  * An empty stream, or a document that is only a comment, is a JSON null.
  * When @lines is not %NULL, it receives the 1-based line of every node made

@@ -412,8 +412,8 @@ bk_config_init (BkConfig *self)
 /* Builds a fresh, mutable deep copy of @node, keeping member order. Value
  * nodes are rebuilt rather than shared: json_node_copy() shares the
  * JsonValue, which json_node_set_*() on the original would then change. */
-static JsonNode *
-node_deep_copy (JsonNode *node)
+JsonNode *
+_bk_json_node_deep_copy (JsonNode *node)
 {
   switch (JSON_NODE_TYPE (node))
     {
@@ -427,7 +427,7 @@ node_deep_copy (JsonNode *node)
 
         json_object_iter_init_ordered (&iter, src);
         while (json_object_iter_next_ordered (&iter, &name, &member))
-          json_object_set_member (dst, name, node_deep_copy (member));
+          json_object_set_member (dst, name, _bk_json_node_deep_copy (member));
 
         return json_node_init_object (json_node_alloc (), dst);
       }
@@ -439,7 +439,7 @@ node_deep_copy (JsonNode *node)
         g_autoptr(JsonArray) dst = json_array_sized_new (n);
 
         for (guint i = 0; i < n; i++)
-          json_array_add_element (dst, node_deep_copy (json_array_get_element (src, i)));
+          json_array_add_element (dst, _bk_json_node_deep_copy (json_array_get_element (src, i)));
 
         return json_node_init_array (json_node_alloc (), dst);
       }
@@ -541,7 +541,7 @@ bk_config_new (JsonNode   *root,
     }
   else
     {
-      snapshot = node_deep_copy (root);
+      snapshot = _bk_json_node_deep_copy (root);
       json_node_seal (snapshot);
     }
 
@@ -1346,13 +1346,13 @@ bk_config_dup_node (BkConfig   *self,
   if (key == NULL)
     {
       mark_read (self, NULL, MARK_SUBTREE);
-      return node_deep_copy (self->root);
+      return _bk_json_node_deep_copy (self->root);
     }
 
   if (lookup (self, key, MARK_SUBTREE, &node, NULL) != READ_OK)
     return NULL;
 
-  return node_deep_copy (node);
+  return _bk_json_node_deep_copy (node);
 }
 
 /* A required getter's outcome: absent is an error naming the key. */

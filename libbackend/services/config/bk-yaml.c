@@ -484,57 +484,6 @@ resolve_scalar (Composer      *c,
 /* Composing                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Copies an aliased node. Depth is bounded by the caller's check. */
-static JsonNode *
-copy_node (JsonNode *node)
-{
-  switch (JSON_NODE_TYPE (node))
-    {
-    case JSON_NODE_OBJECT:
-      {
-        JsonObject *src = json_node_get_object (node);
-        g_autoptr(JsonObject) dst = json_object_new ();
-        JsonObjectIter iter;
-        const char *name;
-        JsonNode *member;
-
-        json_object_iter_init_ordered (&iter, src);
-        while (json_object_iter_next_ordered (&iter, &name, &member))
-          json_object_set_member (dst, name, copy_node (member));
-
-        return json_node_init_object (json_node_alloc (), dst);
-      }
-
-    case JSON_NODE_ARRAY:
-      {
-        JsonArray *src = json_node_get_array (node);
-        guint n = json_array_get_length (src);
-        g_autoptr(JsonArray) dst = json_array_sized_new (n);
-
-        for (guint i = 0; i < n; i++)
-          json_array_add_element (dst, copy_node (json_array_get_element (src, i)));
-
-        return json_node_init_array (json_node_alloc (), dst);
-      }
-
-    case JSON_NODE_VALUE:
-      {
-        GType type = json_node_get_value_type (node);
-
-        if (type == G_TYPE_INT64)
-          return json_node_init_int (json_node_alloc (), json_node_get_int (node));
-        if (type == G_TYPE_DOUBLE)
-          return json_node_init_double (json_node_alloc (), json_node_get_double (node));
-        if (type == G_TYPE_BOOLEAN)
-          return json_node_init_boolean (json_node_alloc (), json_node_get_boolean (node));
-        return json_node_init_string (json_node_alloc (), json_node_get_string (node));
-      }
-
-    case JSON_NODE_NULL:
-    default:
-      return json_node_init_null (json_node_alloc ());
-    }
-}
 
 static Frame *
 top_frame (Composer *c)
@@ -798,7 +747,7 @@ handle_event (Composer      *c,
         c->alias_nodes += anchor->nodes;
         c->alias_bytes += anchor->bytes;
 
-        copy = copy_node (anchor->node);
+        copy = _bk_json_node_deep_copy (anchor->node); /* depth bounded by the caller's check */
         add_value (c, copy, anchor->nodes, anchor->bytes, anchor->height);
         return TRUE;
       }
