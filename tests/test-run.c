@@ -262,6 +262,33 @@ test_run_shutdown_timeout (Fixture       *f,
   g_unlink (config);
 }
 
+static void
+test_run_unread_key (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *config = g_build_filename (f->dir, "typo.yaml", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (config,
+                       "backend:\n"
+                       "  lifecycle:\n"
+                       "    shutdownTimout: 10s\n",
+                       -1, &error);
+  g_assert_no_error (error);
+
+  f->process = spawn_helper (f, "0", "--config", config, NULL);
+  wait_for_notify (f, "READY=1");
+  g_subprocess_send_signal (f->process, SIGTERM);
+
+  g_assert_cmpint (wait_for_exit (f->process, &out, &err), ==, 0);
+  /* one warning, naming the key and the file it is in */
+  g_assert_nonnull (strstr (err, "Config key 'backend.lifecycle.shutdownTimout' in '"));
+  g_assert_nonnull (strstr (err, "typo.yaml' was not read by any plugin or service; is it misspelled?"));
+  g_unlink (config);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -272,6 +299,7 @@ main (int    argc,
   g_test_add ("/run/sigint", Fixture, GINT_TO_POINTER (SIGINT), fixture_setup, test_run_signal, fixture_teardown);
   g_test_add ("/run/start-failure", Fixture, NULL, fixture_setup, test_run_start_failure, fixture_teardown);
   g_test_add ("/run/shutdown-timeout", Fixture, NULL, fixture_setup, test_run_shutdown_timeout, fixture_teardown);
+  g_test_add ("/run/unread-key", Fixture, NULL, fixture_setup, test_run_unread_key, fixture_teardown);
   g_test_add ("/run/bad-option", Fixture, NULL, fixture_setup, test_run_bad_option, fixture_teardown);
 
   return g_test_run ();
