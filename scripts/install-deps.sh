@@ -1,6 +1,11 @@
 #!/bin/sh
 # Install the Debian 12 packages needed to build and test libbackend.
 #
+#   scripts/install-deps.sh [EXTRA-PACKAGE …]
+#
+# Extra packages (scripts/fuzz.sh asks for clang) are checked and installed
+# the same way.
+#
 # Quiet when everything is present. Otherwise, as root, runs apt-get update
 # and installs only what is missing; not as root, names the missing packages
 # and exits 1. The README lists why each package is needed.
@@ -24,6 +29,7 @@ PACKAGES="
   libgirepository1.0-dev
   gi-docgen
   valgrind
+$*
 "
 
 missing=""

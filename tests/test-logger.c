@@ -224,7 +224,6 @@ test_logger_json_record (void)
   g_autoptr(GHashTable) fields = fields_new ("entity", "component:default/a", "task", "stitch", NULL);
   g_auto(GStrv) lines = NULL;
   g_autoptr(JsonObject) object = NULL;
-  g_autoptr(GList) members = NULL;
 
   bk_logger_log (child, BK_LOG_LEVEL_WARN, fields, "Refreshed 3 entities");
 
