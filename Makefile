@@ -4,7 +4,7 @@
 
 BUILD ?= build
 
-.PHONY: all deps setup compile run test test-valgrind bench clean
+.PHONY: all deps setup compile run test test-valgrind test-sanitizers bench clean
 
 all: compile
 
@@ -26,8 +26,15 @@ test: compile
 test-valgrind: compile
 	meson test -C $(BUILD) --setup=valgrind --no-suite docs --print-errorlogs
 
+# ASan + UBSan build of its own; leaks and undefined behaviour fail a test.
+test-sanitizers: deps
+	@test -f build-asan/build.ninja || meson setup build-asan -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dintrospection=disabled -Dbenchmarks=false
+	meson compile -C build-asan
+	meson test -C build-asan --setup=sanitizers --no-suite docs --print-errorlogs
+
 bench: setup
 	meson compile -C $(BUILD) bench
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz
