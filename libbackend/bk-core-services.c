@@ -110,3 +110,16 @@ BK_DEFINE_SERVICE_REF (bk_core_service_plugin_metadata, "core.pluginMetadata",
 BK_DEFINE_SERVICE_REF (bk_core_service_root_instance_metadata, "core.rootInstanceMetadata",
                        BK_TYPE_ROOT_INSTANCE_METADATA, BK_SERVICE_SCOPE_ROOT,
                        NULL)
+
+/**
+ * bk_core_service_root_health:
+ *
+ * The `core.rootHealth` ref; use [const@Bk.SERVICE_ROOT_HEALTH].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_root_health, "core.rootHealth",
+                       BK_TYPE_ROOT_HEALTH, BK_SERVICE_SCOPE_ROOT,
+                       _bk_root_health_default_factory)

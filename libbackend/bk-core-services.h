@@ -29,6 +29,8 @@ BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_plugin_metadata        (void);
 BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_root_instance_metadata (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_root_health            (void);
 
 /**
  * BK_SERVICE_ROOT_CONFIG:
@@ -98,5 +100,14 @@ BkServiceRef *bk_core_service_root_instance_metadata (void);
  * Since: 0.1
  */
 #define BK_SERVICE_ROOT_INSTANCE_METADATA (bk_core_service_root_instance_metadata ())
+/**
+ * BK_SERVICE_ROOT_HEALTH:
+ *
+ * `core.rootHealth` (root): a [iface@Bk.RootHealth], what the liveness and
+ * readiness endpoints answer.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_ROOT_HEALTH (bk_core_service_root_health ())
 
 G_END_DECLS

@@ -34,6 +34,8 @@ G_BEGIN_DECLS
 # include "bk-logger.h"
 # include "bk-lifecycle.h"
 # include "bk-metadata.h"
+# include "bk-http-error.h"
+# include "bk-root-health.h"
 # include "bk-core-services.h"
 #undef BK_INSIDE
 

@@ -178,6 +178,7 @@ bk_backend_new (void)
                                      _bk_logger_default_factory (),
                                      _bk_root_lifecycle_default_factory (),
                                      _bk_lifecycle_default_factory (),
+                                     _bk_root_health_default_factory (),
                                      NULL);
 }
 
