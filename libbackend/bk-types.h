@@ -90,7 +90,7 @@ typedef GObject *(*BkServiceCreateFunc) (BkDeps   *deps,
 
 /**
  * BkServiceCreateAsyncFunc:
- * @deps: the resolved dependencies
+ * @deps: the resolved dependencies, valid until @task completes
  * @root_context: (nullable): the factory's root context, or %NULL
  * @task: (transfer full): the task to complete with
  *   `g_task_return_pointer (task, object, g_object_unref)` or an error
@@ -142,7 +142,7 @@ typedef gboolean (*BkInitFunc) (BkDeps   *deps,
 
 /**
  * BkInitAsyncFunc:
- * @deps: the resolved dependencies
+ * @deps: the resolved dependencies, valid until @task completes
  * @task: (transfer full): the task to complete with g_task_return_boolean()
  *   or g_task_return_error()
  * @user_data: closure data

@@ -225,8 +225,9 @@ _bk_registration_run_register (BkRegistration *self)
 
 typedef struct
 {
-  BkDoneFunc done;
-  gpointer   data;
+  BkDoneFunc  done;
+  gpointer    data;
+  BkDeps     *deps;   /* valid until the task completes */
 } InitData;
 
 static void
@@ -241,6 +242,7 @@ init_async_done (GObject      *source,
     error = g_error_new_literal (BK_BACKEND_ERROR, BK_BACKEND_ERROR_FACTORY_FAILED,
                                  "init returned FALSE without an error");
   id->done (id->data, NULL, error);
+  g_clear_object (&id->deps);
   g_free (id);
 }
 
@@ -266,6 +268,7 @@ _bk_registration_run_init (BkRegistration *self,
 
       id->done = done;
       id->data = data;
+      id->deps = g_object_ref (deps);
       task = g_task_new (NULL, NULL, init_async_done, id);
       g_task_set_source_tag (task, _bk_registration_run_init);
       self->init_async (deps, task, self->init_data);

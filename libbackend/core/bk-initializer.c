@@ -1287,8 +1287,26 @@ module_providing (PluginRun    *run,
   return plugin_find_module (run, owner->module_id);
 }
 
-/* Edges go from a consumer to the module providing what it consumes;
- * Backstage's walk, from each module in registration order. */
+/* Does @m's init depend on extension point @id? */
+static gboolean
+module_consumes (ModuleRun  *m,
+                 const char *id)
+{
+  GPtrArray *deps = m->registration->init_deps;
+
+  for (guint i = 0; i < deps->len; i++)
+    {
+      BkDependency *dep = g_ptr_array_index (deps, i);
+
+      if (BK_IS_EXTENSION_POINT (dep) && g_strcmp0 (bk_dependency_get_id (dep), id) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Backstage's walk over the modules of a plugin, in registration order:
+ * from a module to the modules that consume an extension point it
+ * provides; reaching the start again is a cycle. */
 static char *
 find_module_cycle (PluginRun *run)
 {
@@ -1309,37 +1327,39 @@ find_module_cycle (PluginRun *run)
         {
           g_autoptr(GPtrArray) path = g_ptr_array_steal_index (stack, stack->len - 1);
           ModuleRun *current = g_ptr_array_index (path, path->len - 1);
-          GPtrArray *deps = current->registration->init_deps;
+          GPtrArray *provided = current->registration->extension_points;
 
           if (g_hash_table_contains (visited, current))
             continue;
           g_hash_table_add (visited, current);
 
-          for (guint i = 0; i < deps->len; i++)
+          for (guint i = 0; i < provided->len; i++)
             {
-              ModuleRun *provider;
+              const char *id = bk_extension_point_get_id (((BkEpRegistration *) g_ptr_array_index (provided, i))->extension_point);
 
-              if (!BK_IS_EXTENSION_POINT (g_ptr_array_index (deps, i)))
-                continue;
-              provider = module_providing (run, g_ptr_array_index (deps, i));
-              if (provider == NULL || provider->registration->error != NULL)
-                continue;
-              if (provider == start)
+              for (guint j = 0; j < run->modules->len; j++)
                 {
-                  g_autoptr(GString) text = g_string_new (NULL);
+                  ModuleRun *consumer = g_ptr_array_index (run->modules, j);
 
-                  for (guint k = 0; k < path->len; k++)
-                    g_string_append_printf (text, "'%s' -> ",
-                                            ((ModuleRun *) g_ptr_array_index (path, k))->registration->module_id);
-                  g_string_append_printf (text, "'%s'", start->registration->module_id);
-                  return g_string_free (g_steal_pointer (&text), FALSE);
-                }
-              if (!g_hash_table_contains (visited, provider))
-                {
-                  GPtrArray *next = g_ptr_array_copy (path, NULL, NULL);
+                  if (consumer->registration->error != NULL || !module_consumes (consumer, id))
+                    continue;
+                  if (consumer == start)
+                    {
+                      g_autoptr(GString) text = g_string_new (NULL);
 
-                  g_ptr_array_add (next, provider);
-                  g_ptr_array_add (stack, next);
+                      for (guint k = 0; k < path->len; k++)
+                        g_string_append_printf (text, "'%s' -> ",
+                                                ((ModuleRun *) g_ptr_array_index (path, k))->registration->module_id);
+                      g_string_append_printf (text, "'%s'", start->registration->module_id);
+                      return g_string_free (g_steal_pointer (&text), FALSE);
+                    }
+                  if (!g_hash_table_contains (visited, consumer))
+                    {
+                      GPtrArray *next = g_ptr_array_copy (path, NULL, NULL);
+
+                      g_ptr_array_add (next, consumer);
+                      g_ptr_array_add (stack, next);
+                    }
                 }
             }
         }

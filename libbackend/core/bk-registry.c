@@ -14,6 +14,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
+
 #include "bk-registry-private.h"
 #include "bk-services-private.h"
 
@@ -67,7 +69,8 @@ struct _BkRegistry
 {
   GPtrArray       *entries;        /* Entry, insertion order, owned */
   GHashTable      *by_ref;         /* BkServiceRef → GPtrArray of Entry */
-  GHashTable      *defaults_tried; /* BkServiceRef → GINT(1) */
+  GHashTable      *defaults_tried; /* BkServiceRef → GError* of the getter, or NULL */
+  GHashTable      *ref_ids;        /* id → BkServiceRef: one ref per id */
   GPtrArray       *created;        /* Slot, in creation order */
   guint            next_order;
   BkObjectTracker  tracker;
@@ -85,6 +88,13 @@ waiters_notify (GArray       *waiters,
 
       w->done (w->data, result, error);
     }
+}
+
+static void
+free_error (gpointer error)
+{
+  if (error != NULL)
+    g_error_free (error);
 }
 
 static void
@@ -155,6 +165,7 @@ entry_new (BkRegistry       *self,
   entry->plugin_slots = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, slot_free);
 
   g_ptr_array_add (self->entries, entry);
+  g_hash_table_insert (self->ref_ids, (gpointer) ref_id (ref), ref);
   list = g_hash_table_lookup (self->by_ref, ref);
   if (list == NULL)
     {
@@ -164,6 +175,19 @@ entry_new (BkRegistry       *self,
   g_ptr_array_add (list, entry);
 
   return entry;
+}
+
+/* @entry takes @old's place: its order and its position among the entries,
+ * as a key set again keeps its place in Backstage's Map. */
+static void
+entry_take_place (BkRegistry *self,
+                  Entry      *entry,
+                  guint       order,
+                  guint       position)
+{
+  g_ptr_array_steal_index (self->entries, self->entries->len - 1);
+  g_ptr_array_insert (self->entries, position, entry);
+  entry->order = order;
 }
 
 static void
@@ -185,7 +209,8 @@ _bk_registry_new (BkObjectTracker tracker,
 
   self->entries = g_ptr_array_new_with_free_func (entry_free);
   self->by_ref = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
-  self->defaults_tried = g_hash_table_new (NULL, NULL);
+  self->defaults_tried = g_hash_table_new_full (NULL, NULL, NULL, free_error);
+  self->ref_ids = g_hash_table_new (g_str_hash, g_str_equal);
   self->created = g_ptr_array_new ();
   self->tracker = tracker;
   self->tracker_data = tracker_data;
@@ -232,6 +257,7 @@ _bk_registry_free (BkRegistry *self)
   g_clear_pointer (&self->by_ref, g_hash_table_unref);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
   g_clear_pointer (&self->defaults_tried, g_hash_table_unref);
+  g_clear_pointer (&self->ref_ids, g_hash_table_unref);
   g_free (self);
 }
 
@@ -260,7 +286,19 @@ _bk_registry_add (BkRegistry        *self,
   GPtrArray *list = g_hash_table_lookup (self->by_ref, ref);
   Entry *existing;
 
-  if (ref == BK_SERVICE_PLUGIN_METADATA)
+  {
+    BkServiceRef *known = g_hash_table_lookup (self->ref_ids, ref_id (ref));
+
+    if (known != NULL && known != ref)
+      {
+        g_set_error (error, BK_BACKEND_ERROR, BK_BACKEND_ERROR_DUPLICATE_SERVICE,
+                     "Two different service refs have the id '%s'; define each ref once "
+                     "(BK_DEFINE_SERVICE_REF) and share its getter", ref_id (ref));
+        return FALSE;
+      }
+  }
+
+  if (ref == BK_SERVICE_PLUGIN_METADATA || g_strcmp0 (ref_id (ref), "core.pluginMetadata") == 0)
     {
       g_set_error_literal (error, BK_BACKEND_ERROR, BK_BACKEND_ERROR_SERVICE_OVERRIDE,
                            "The core.pluginMetadata service cannot be overridden");
@@ -269,6 +307,11 @@ _bk_registry_add (BkRegistry        *self,
 
   if (bk_service_ref_is_multiton (ref))
     {
+      /* Once its instances were handed out, a multiton is complete. */
+      for (guint i = 0; list != NULL && i < list->len; i++)
+        if (entry_is_instantiated (g_ptr_array_index (list, i)))
+          goto instantiated;
+
       /* A multiton collects every factory; its own default only stands in
        * while none was given. */
       existing = find_entry_by_source (list, BK_FACTORY_SOURCE_REF_DEFAULT);
@@ -293,7 +336,7 @@ _bk_registry_add (BkRegistry        *self,
         {
           if (entry_is_instantiated (existing))
             goto instantiated;
-          entry_remove (self, existing);
+          goto replace;
         }
       break;
 
@@ -314,7 +357,7 @@ _bk_registry_add (BkRegistry        *self,
         {
           if (entry_is_instantiated (existing))
             goto instantiated;
-          entry_remove (self, existing);
+          goto replace;
         }
       break;
 
@@ -325,6 +368,17 @@ _bk_registry_add (BkRegistry        *self,
     }
 
   entry_new (self, ref, factory, source, loader_name);
+  return TRUE;
+
+replace:
+  {
+    guint order = existing->order;
+    guint position = 0;
+
+    g_ptr_array_find (self->entries, existing, &position);
+    entry_remove (self, existing);
+    entry_take_place (self, entry_new (self, ref, factory, source, loader_name), order, position);
+  }
   return TRUE;
 
 duplicate:
@@ -377,18 +431,28 @@ entries_for_ref (BkRegistry    *self,
   if (!bk_service_ref_has_default_factory (ref))
     return list;
   if (g_hash_table_contains (self->defaults_tried, ref))
-    return list;
+    {
+      /* the getter ran once; every dependent gets its outcome */
+      const GError *failure = g_hash_table_lookup (self->defaults_tried, ref);
 
-  g_hash_table_add (self->defaults_tried, ref);
+      if (failure != NULL)
+        g_propagate_error (error, g_error_copy (failure));
+      return failure != NULL ? NULL : list;
+    }
+
   factory = bk_service_ref_create_default_factory (ref);
   if (factory == NULL)
     {
-      g_set_error (error, BK_BACKEND_ERROR, BK_BACKEND_ERROR_FACTORY_FAILED,
-                   "Failed to instantiate service '%s' because the default factory loader threw an error, "
-                   "the default factory function returned NULL",
-                   ref_id (ref));
+      GError *failure = g_error_new (BK_BACKEND_ERROR, BK_BACKEND_ERROR_FACTORY_FAILED,
+                                     "Failed to instantiate service '%s' because the default factory loader threw an error, "
+                                     "the default factory function returned NULL",
+                                     ref_id (ref));
+
+      g_hash_table_insert (self->defaults_tried, ref, failure);
+      g_propagate_error (error, g_error_copy (failure));
       return NULL;
     }
+  g_hash_table_insert (self->defaults_tried, ref, NULL);
   entry_new (self, ref, factory, BK_FACTORY_SOURCE_REF_DEFAULT, NULL);
   return g_hash_table_lookup (self->by_ref, ref);
 }
@@ -527,6 +591,13 @@ compare_entries (gconstpointer a,
   return (ea->order > eb->order) - (ea->order < eb->order);
 }
 
+static gint
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
 /* Backstage's walk: from each node in insertion order, a depth-first
  * search along "consumes" edges; reaching the start node again is a
  * cycle, reported once per set of nodes, starting at its first node. */
@@ -573,12 +644,21 @@ find_cycles (BkRegistry *self,
 
                   if (provider == start)
                     {
-                      g_autoptr(GPtrArray) members = g_ptr_array_copy (path, NULL, NULL);
+                      g_autoptr(GPtrArray) members = g_ptr_array_new ();
                       g_autoptr(GString) key = g_string_new (NULL);
 
-                      g_ptr_array_sort (members, compare_entries);
+                      /* one report per set of services (a multiton's
+                       * factories are one service) */
+                      for (guint k = 0; k < path->len; k++)
+                        {
+                          const char *id = ref_id (((Entry *) g_ptr_array_index (path, k))->ref);
+
+                          if (!g_ptr_array_find_with_equal_func (members, id, g_str_equal, NULL))
+                            g_ptr_array_add (members, (gpointer) id);
+                        }
+                      g_ptr_array_sort (members, compare_strings);
                       for (guint k = 0; k < members->len; k++)
-                        g_string_append_printf (key, "%p,", g_ptr_array_index (members, k));
+                        g_string_append_printf (key, "%s\n", (const char *) g_ptr_array_index (members, k));
                       if (!g_hash_table_contains (seen_sets, key->str))
                         {
                           g_hash_table_add (seen_sets, g_string_free (g_steal_pointer (&key), FALSE));
@@ -1008,6 +1088,14 @@ entry_get (BkRegistry *self,
     slot_resolve_deps (slot);
 }
 
+/* A failed factory leaves its place NULL. */
+static void
+clear_instance (gpointer instance)
+{
+  if (instance != NULL)
+    g_object_unref (instance);
+}
+
 typedef struct
 {
   GPtrArray  *instances;
@@ -1072,7 +1160,7 @@ _bk_registry_get (BkRegistry   *self,
       guint n = entries ? entries->len : 0;
       g_autoptr(GPtrArray) snapshot = n ? g_ptr_array_copy (entries, NULL, NULL) : g_ptr_array_new ();
 
-      multi->instances = g_ptr_array_new_full (n, g_object_unref);
+      multi->instances = g_ptr_array_new_full (n, clear_instance);
       g_ptr_array_set_size (multi->instances, n);
       multi->pending = 1;
       multi->done = done;

@@ -384,8 +384,9 @@ _bk_service_factory_destroy_root_context (BkServiceFactory *self,
 
 typedef struct
 {
-  BkDoneFunc done;
-  gpointer   data;
+  BkDoneFunc  done;
+  gpointer    data;
+  BkDeps     *deps;   /* valid until the task completes */
 } CreateData;
 
 static void
@@ -402,6 +403,7 @@ create_async_done (GObject      *source,
     error = g_error_new_literal (BK_BACKEND_ERROR, BK_BACKEND_ERROR_FACTORY_FAILED,
                                  "the factory returned no instance");
   cd->done (cd->data, instance, error);
+  g_clear_object (&cd->deps);
   g_free (cd);
 }
 
@@ -434,6 +436,7 @@ _bk_service_factory_create (BkServiceFactory *self,
 
       cd->done = done;
       cd->data = data;
+      cd->deps = g_object_ref (deps);
       task = g_task_new (NULL, NULL, create_async_done, cd);
       g_task_set_source_tag (task, _bk_service_factory_create);
       priv->create_async (deps, root_context, task, priv->user_data);
