@@ -233,27 +233,64 @@ flush_stop_tasks (BkBackend *self);
 
 static void start_run_stop (BkBackend *self);
 
-static void
-start_done (gpointer      data,
-            gpointer      result,
-            const GError *error)
+typedef struct
 {
-  BkBackend *self = data;
+  BkBackend *backend;
+  GError    *error;
+} StartDone;
+
+/* Runs from an idle: the initializer's call stack has unwound, so the
+ * caller's callback (or a stop queued during the start) may release
+ * everything the start used. */
+static gboolean
+start_done_idle (gpointer data)
+{
+  StartDone *sd = data;
+  BkBackend *self = sd->backend;
   g_autoptr(GTask) task = g_steal_pointer (&self->start_task);
 
-  g_set_object (&self->result, result);
-  if (error != NULL)
+  if (sd->error != NULL)
     {
       self->state = STATE_START_FAILED;
-      g_task_return_error (task, g_error_copy (error));
+      g_task_return_error (task, g_steal_pointer (&sd->error));
     }
   else
     {
       self->state = STATE_STARTED;
       g_task_return_boolean (task, TRUE);
     }
-  if (self->stop_tasks->len > 0)
+  if (self->stop_tasks->len > 0 && self->state != STATE_STOPPING)
     start_run_stop (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_done_free (gpointer data)
+{
+  StartDone *sd = data;
+
+  g_clear_error (&sd->error);
+  g_object_unref (sd->backend);
+  g_free (sd);
+}
+
+static void
+start_done (gpointer      data,
+            gpointer      result,
+            const GError *error)
+{
+  BkBackend *self = data;
+  StartDone *sd = g_new0 (StartDone, 1);
+  GSource *source = g_idle_source_new ();
+
+  g_set_object (&self->result, result);
+  sd->backend = g_object_ref (self);
+  sd->error = error ? g_error_copy (error) : NULL;
+  g_source_set_static_name (source, "[libbackend] start done");
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, start_done_idle, sd, start_done_free);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 }
 
 /**
