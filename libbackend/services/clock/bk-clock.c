@@ -39,6 +39,7 @@
 
 #include "libbackend.h"
 #include "bk-services-private.h"
+#include "bk-config-private.h"
 #include "bk-duration-private.h"
 
 G_DEFINE_INTERFACE (BkClock, bk_clock, G_TYPE_OBJECT)
@@ -532,32 +533,6 @@ _bk_duration_parse (const char  *text,
   return duration_fail (error, "unknown unit '%s'; expected ms, s, m, h, d, w or y", p);
 }
 
-static const char *
-json_type_name (JsonNode *node)
-{
-  GType type;
-
-  switch (JSON_NODE_TYPE (node))
-    {
-    case JSON_NODE_OBJECT:
-      return "object";
-    case JSON_NODE_ARRAY:
-      return "array";
-    case JSON_NODE_NULL:
-      return "null";
-    case JSON_NODE_VALUE:
-    default:
-      break;
-    }
-
-  type = json_node_get_value_type (node);
-  if (type == G_TYPE_STRING)
-    return "string";
-  if (type == G_TYPE_BOOLEAN)
-    return "boolean";
-  return "number";
-}
-
 /* Wraps the reason in @reason (from duration_fail()) into the message
  * naming the value, the key and its source. @value may be NULL (an object). */
 static gboolean
@@ -699,7 +674,7 @@ _bk_duration_from_config (BkConfig    *config,
     {
       g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
                    "Invalid type in config for key '%s' in '%s', got %s, wanted " DURATION_TYPE_HINT,
-                   full_key, source, json_type_name (node));
+                   full_key, source, _bk_json_type_name (node));
       return FALSE;
     }
 

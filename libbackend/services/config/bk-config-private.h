@@ -18,6 +18,10 @@ G_BEGIN_DECLS
 #define BK_YAML_MAX_ALIAS_NODES  10000
 #define BK_YAML_MAX_ALIAS_BYTES  (1024 * 1024)
 
+/* Backstage's name for a value's type: object, array, null, string,
+ * boolean or number (bk-config.c). */
+const char *_bk_json_type_name (JsonNode *node);
+
 /* A fresh, mutable deep copy of @node, keeping member order (bk-config.c). */
 JsonNode *_bk_json_node_deep_copy (JsonNode *node);
 

@@ -549,8 +549,9 @@ bk_config_new (JsonNode   *root,
                                  tree_new (json_node_ref (snapshot), NULL));
 }
 
-static const char *
-node_type_name (JsonNode *node)
+/* Backstage's name for the type of a config value, for messages. */
+const char *
+_bk_json_type_name (JsonNode *node)
 {
   switch (JSON_NODE_TYPE (node))
     {
@@ -632,7 +633,7 @@ bk_config_new_from_json (const char  *json,
     {
       g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_PARSE,
                    "Failed to parse config in '%s', the root must be an object, got %s",
-                   source, node_type_name (root));
+                   source, _bk_json_type_name (root));
       return NULL;
     }
 
@@ -701,7 +702,7 @@ bk_config_new_from_yaml (const char  *yaml,
     {
       g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_PARSE,
                    "Failed to parse config in '%s', the root must be an object, got %s",
-                   source, node_type_name (root));
+                   source, _bk_json_type_name (root));
       return NULL;
     }
 
@@ -923,7 +924,7 @@ lookup (BkConfig     *self,
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
         {
-          set_invalid_type (self, walked->str, node_type_name (node), "object", error);
+          set_invalid_type (self, walked->str, _bk_json_type_name (node), "object", error);
           return READ_FAILED;
         }
 
@@ -1032,7 +1033,7 @@ read_number (BkConfig    *self,
       return READ_OK;
     }
 
-  set_invalid_type (self, key, node_type_name (node), "number", error);
+  set_invalid_type (self, key, _bk_json_type_name (node), "number", error);
   return READ_FAILED;
 }
 
@@ -1124,7 +1125,7 @@ read_boolean (BkConfig    *self,
       return READ_FAILED;
     }
 
-  set_invalid_type (self, key, node_type_name (node), "boolean", error);
+  set_invalid_type (self, key, _bk_json_type_name (node), "boolean", error);
   return READ_FAILED;
 }
 
@@ -1143,7 +1144,7 @@ read_string (BkConfig     *self,
 
   if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     {
-      set_invalid_type (self, key, node_type_name (node), "string", error);
+      set_invalid_type (self, key, _bk_json_type_name (node), "string", error);
       return READ_FAILED;
     }
 
@@ -1168,7 +1169,7 @@ read_string_array (BkConfig    *self,
 
   if (!JSON_NODE_HOLDS_ARRAY (node))
     {
-      set_invalid_type (self, key, node_type_name (node), "string-array", error);
+      set_invalid_type (self, key, _bk_json_type_name (node), "string-array", error);
       return READ_FAILED;
     }
 
@@ -1185,7 +1186,7 @@ read_string_array (BkConfig    *self,
         {
           g_autofree char *element_key = g_strdup_printf ("%s[%u]", key, i);
 
-          set_invalid_type (self, element_key, node_type_name (element), "string", error);
+          set_invalid_type (self, element_key, _bk_json_type_name (element), "string", error);
           return READ_FAILED;
         }
 
@@ -1210,7 +1211,7 @@ read_config (BkConfig    *self,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      set_invalid_type (self, key, node_type_name (node), "object", error);
+      set_invalid_type (self, key, _bk_json_type_name (node), "object", error);
       return READ_FAILED;
     }
 
@@ -1237,7 +1238,7 @@ read_config_array (BkConfig    *self,
 
   if (!JSON_NODE_HOLDS_ARRAY (node))
     {
-      set_invalid_type (self, key, node_type_name (node), "object-array", error);
+      set_invalid_type (self, key, _bk_json_type_name (node), "object-array", error);
       return READ_FAILED;
     }
 
@@ -1252,7 +1253,7 @@ read_config_array (BkConfig    *self,
 
       if (!JSON_NODE_HOLDS_OBJECT (element))
         {
-          set_invalid_type (self, element_key, node_type_name (element), "object", error);
+          set_invalid_type (self, element_key, _bk_json_type_name (element), "object", error);
           return READ_FAILED;
         }
 

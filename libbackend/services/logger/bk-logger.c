@@ -12,6 +12,7 @@
 #include "libbackend.h"
 #include "bk-logger-private.h"
 #include "bk-services-private.h"
+#include "bk-config-private.h"
 
 /**
  * BkLogger:
@@ -1210,31 +1211,6 @@ bk_default_logger_init (BkDefaultLogger *self)
 
 #define LEVEL_CHOICES "error, warn, info, debug"
 
-static const char *
-json_type_name (JsonNode *node)
-{
-  switch (JSON_NODE_TYPE (node))
-    {
-    case JSON_NODE_OBJECT:
-      return "object";
-    case JSON_NODE_ARRAY:
-      return "array";
-    case JSON_NODE_NULL:
-      return "null";
-    case JSON_NODE_VALUE:
-    default:
-      {
-        GType type = json_node_get_value_type (node);
-
-        if (type == G_TYPE_STRING)
-          return "string";
-        if (type == G_TYPE_BOOLEAN)
-          return "boolean";
-        return "number";
-      }
-    }
-}
-
 /* The full key of @key in @config, for messages. */
 static char *
 full_key (BkConfig   *config,
@@ -1283,7 +1259,7 @@ set_invalid_type_error (GError    **error,
 
   g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
                "Invalid type in config for key '%s' in '%s', got %s, wanted %s",
-               name, source, json_type_name (node), wanted);
+               name, source, _bk_json_type_name (node), wanted);
 }
 
 static gboolean
