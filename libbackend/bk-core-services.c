@@ -123,3 +123,16 @@ BK_DEFINE_SERVICE_REF (bk_core_service_root_instance_metadata, "core.rootInstanc
 BK_DEFINE_SERVICE_REF (bk_core_service_root_health, "core.rootHealth",
                        BK_TYPE_ROOT_HEALTH, BK_SERVICE_SCOPE_ROOT,
                        _bk_root_health_default_factory)
+
+/**
+ * bk_core_service_root_http_router:
+ *
+ * The `core.rootHttpRouter` ref; use [const@Bk.SERVICE_ROOT_HTTP_ROUTER].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_root_http_router, "core.rootHttpRouter",
+                       BK_TYPE_ROOT_HTTP_ROUTER, BK_SERVICE_SCOPE_ROOT,
+                       _bk_root_http_router_default_factory)

@@ -31,6 +31,8 @@ BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_root_instance_metadata (void);
 BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_root_health            (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_root_http_router       (void);
 
 /**
  * BK_SERVICE_ROOT_CONFIG:
@@ -109,5 +111,14 @@ BkServiceRef *bk_core_service_root_health            (void);
  * Since: 0.1
  */
 #define BK_SERVICE_ROOT_HEALTH (bk_core_service_root_health ())
+/**
+ * BK_SERVICE_ROOT_HTTP_ROUTER:
+ *
+ * `core.rootHttpRouter` (root): a [iface@Bk.RootHttpRouter], the HTTP
+ * server on `backend.listen` and its mounted path prefixes.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_ROOT_HTTP_ROUTER (bk_core_service_root_http_router ())
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,7 @@ G_BEGIN_DECLS
 # include "bk-metadata.h"
 # include "bk-http-error.h"
 # include "bk-root-health.h"
+# include "bk-root-http-router.h"
 # include "bk-core-services.h"
 #undef BK_INSIDE
 

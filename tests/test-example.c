@@ -100,6 +100,8 @@ example_spawn (Example *ex)
   /* A critical in the example is a bug in it or in the library. */
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "LOG_LEVEL");
+  /* A free port, so tests running side by side do not compete for 7007. */
+  g_subprocess_launcher_setenv (launcher, "APP_CONFIG_backend_listen_port", "0", TRUE);
   ex->process = g_subprocess_launcher_spawn (launcher, &error, path, "--config", config, NULL);
   g_assert_no_error (error);
 

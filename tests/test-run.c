@@ -83,6 +83,10 @@ spawn_helper_full (Fixture            *f,
   if (g_strcmp0 (hang, "1") == 0)
     g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", "detect_leaks=0", TRUE);
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
+  /* The default core.rootHttpRouter listens: on a free loopback port, so
+   * tests running side by side do not compete for 7007. */
+  g_subprocess_launcher_setenv (launcher, "APP_CONFIG_backend_listen_host", "127.0.0.1", TRUE);
+  g_subprocess_launcher_setenv (launcher, "APP_CONFIG_backend_listen_port", "0", TRUE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   return process;
