@@ -136,3 +136,16 @@ BK_DEFINE_SERVICE_REF (bk_core_service_root_health, "core.rootHealth",
 BK_DEFINE_SERVICE_REF (bk_core_service_root_http_router, "core.rootHttpRouter",
                        BK_TYPE_ROOT_HTTP_ROUTER, BK_SERVICE_SCOPE_ROOT,
                        _bk_root_http_router_default_factory)
+
+/**
+ * bk_core_service_http_router:
+ *
+ * The `core.httpRouter` ref; use [const@Bk.SERVICE_HTTP_ROUTER].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_http_router, "core.httpRouter",
+                       BK_TYPE_HTTP_ROUTER, BK_SERVICE_SCOPE_PLUGIN,
+                       _bk_http_router_default_factory)

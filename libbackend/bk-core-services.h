@@ -33,6 +33,8 @@ BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_root_health            (void);
 BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_root_http_router       (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_http_router            (void);
 
 /**
  * BK_SERVICE_ROOT_CONFIG:
@@ -120,5 +122,14 @@ BkServiceRef *bk_core_service_root_http_router       (void);
  * Since: 0.1
  */
 #define BK_SERVICE_ROOT_HTTP_ROUTER (bk_core_service_root_http_router ())
+/**
+ * BK_SERVICE_HTTP_ROUTER:
+ *
+ * `core.httpRouter` (plugin): a [iface@Bk.HttpRouter], the plugin's routes
+ * under `/api/<pluginId>`. Made for every plugin.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_HTTP_ROUTER (bk_core_service_http_router ())
 
 G_END_DECLS

@@ -38,6 +38,7 @@ G_BEGIN_DECLS
 # include "bk-http-error.h"
 # include "bk-root-health.h"
 # include "bk-root-http-router.h"
+# include "bk-http-router.h"
 # include "bk-core-services.h"
 #undef BK_INSIDE
 
