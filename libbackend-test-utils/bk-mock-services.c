@@ -9,7 +9,8 @@
  * bk_mock_default_factories:
  *
  * Creates the default factories of a test backend (and of a
- * [class@Bk.ServiceFactoryTester]): a mock root config (`{}`), a mock root
+ * [class@Bk.ServiceFactoryTester]): a mock root config (`{}`, plus the
+ * loopback listen address of [func@Bk.mock_root_config_factory_new]), a mock root
  * logger, a mock plugin logger, a [class@Bk.MockClock] as `core.rootClock`,
  * and [class@Bk.MockLifecycle]s as `core.rootLifecycle` and
  * `core.lifecycle`.
@@ -18,7 +19,9 @@
  * their phases at start and stop as it always does) that a test may also
  * trigger itself. Their hook deadlines are timed on the mock clock, so they
  * never fire unless the test advances it. Each of these is a default: a
- * factory a test adds for the same service replaces it.
+ * factory a test adds for the same service replaces it. A test backend
+ * also installs the real `core.rootHttpRouter`; these do not include it,
+ * so a tester binds no port.
  *
  * Returns: (transfer full) (element-type BkServiceFactory): a new array of
  *   factories

@@ -13,6 +13,11 @@
  * a module can be tested alone; [method@Bk.TestBackend.add_extension_point]
  * hands an extension point implementation to the modules under test.
  *
+ * Every test backend runs the real `core.rootHttpRouter` (installed as a
+ * default too): it listens on 127.0.0.1 with a port the system picks,
+ * since the mock config says so unless the test set `backend.listen`
+ * itself. [method@Bk.TestBackend.request] sends it requests.
+ *
  * Independent plugins start in an order shuffled from GLib's test seed
  * (`--seed` reproduces a run). Stopping the test backend (explicitly or by
  * dropping the last reference) iterates its main context until quiet and
@@ -26,6 +31,7 @@
 #include <libbackend-test-utils.h>
 
 #include "bk-backend-private.h"
+#include "bk-test-backend-private.h"
 
 #define QUIET_ITERATIONS 1000
 
@@ -41,6 +47,7 @@ struct _BkTestBackend
   BkBackend       *backend;
   BkStartupResult *result;
   GPtrArray       *tracked;
+  SoupSession     *session;    /* the client's, made on first request */
   guint32          seed;
   gboolean         launched;
   gboolean         stopped;
@@ -85,6 +92,7 @@ bk_test_backend_dispose (GObject *object)
       if (!bk_test_backend_stop (self, &error))
         g_printerr ("BkTestBackend: %s\n", error->message);
     }
+  g_clear_object (&self->session);
   g_clear_object (&self->backend);
   g_clear_object (&self->result);
 
@@ -115,6 +123,8 @@ bk_test_backend_init (BkTestBackend *self)
 {
   g_autoptr(GPtrArray) defaults = bk_mock_default_factories ();
 
+  /* Made at startup, as a root default is: every test backend listens. */
+  g_ptr_array_add (defaults, bk_service_ref_create_default_factory (BK_SERVICE_ROOT_HTTP_ROUTER));
   self->tracked = g_ptr_array_new_with_free_func (tracked_free);
   self->backend = bk_backend_new_specialized_v ((BkServiceFactory **) defaults->pdata, defaults->len);
   _bk_backend_set_tracker (self->backend, track_object, self);
@@ -265,10 +275,21 @@ bk_test_backend_stop (BkTestBackend  *self,
     return TRUE;
   self->stopped = TRUE;
 
+  context = bk_backend_get_main_context (self->backend);
+
+  /* The client goes first: its connections close, so the server has none
+   * left open when it stops. */
+  if (self->session != NULL)
+    {
+      g_main_context_push_thread_default (context);
+      soup_session_abort (self->session);
+      g_clear_object (&self->session);
+      g_main_context_pop_thread_default (context);
+    }
+
   if (!bk_backend_stop (self->backend, NULL, error))
     return FALSE;
 
-  context = bk_backend_get_main_context (self->backend);
   for (guint i = 0; i < QUIET_ITERATIONS && g_main_context_pending (context); i++)
     g_main_context_iteration (context, FALSE);
 
@@ -367,4 +388,24 @@ bk_test_backend_get_seed (BkTestBackend *self)
   g_return_val_if_fail (BK_IS_TEST_BACKEND (self), 0);
 
   return self->seed;
+}
+
+/* The client's session, made on the backend's main context (which libsoup
+ * ties it to) without a proxy resolver: the system one reads GSettings,
+ * whose schemas G_TEST_OPTION_ISOLATE_DIRS hides, and loopback needs none. */
+SoupSession *
+_bk_test_backend_get_session (BkTestBackend *self)
+{
+  g_assert (BK_IS_TEST_BACKEND (self));
+
+  if (self->session == NULL)
+    {
+      GMainContext *context = bk_backend_get_main_context (self->backend);
+
+      g_main_context_push_thread_default (context);
+      self->session = soup_session_new ();
+      soup_session_set_proxy_resolver (self->session, NULL);
+      g_main_context_pop_thread_default (context);
+    }
+  return self->session;
 }

@@ -18,6 +18,7 @@ G_BEGIN_DECLS
 # include "bk-service-factory-tester.h"
 # include "bk-test-backend.h"
 # include "bk-test-directory.h"
+# include "bk-test-http.h"
 #undef BK_TEST_UTILS_INSIDE
 
 G_END_DECLS

@@ -440,6 +440,7 @@ typedef struct
   gboolean   logger_is_mock;
   gpointer   logger;         /* not a reference: compared only */
   guint      n_config_keys;
+  char      *listen_host;
   gint64     config_a;
   gboolean   lifecycle_ok;
   gpointer   expected_ep;    /* not a reference */
@@ -458,6 +459,7 @@ static void
 probe_clear (Probe *probe)
 {
   g_clear_pointer (&probe->log, g_ptr_array_unref);
+  g_clear_pointer (&probe->listen_host, g_free);
 }
 
 static gboolean
@@ -493,7 +495,11 @@ probe_plugin_init (BkDeps    *deps,
   g_auto(GStrv) keys = bk_config_get_keys (config);
 
   probe->ran = TRUE;
-  probe->n_config_keys = g_strv_length (keys);
+  /* Keys of the test's own; the mock config adds backend.listen. */
+  probe->n_config_keys = g_strv_length (keys) - (g_strv_contains ((const char * const *) keys, "backend") ? 1 : 0);
+  g_clear_pointer (&probe->listen_host, g_free);
+  if (!bk_config_get_optional_string (config, "backend.listen.host", NULL, &probe->listen_host, error))
+    return FALSE;
   if (bk_config_has (config, "a"))
     {
       if (!bk_config_get_int (config, "a", &probe->config_a, error))
@@ -542,6 +548,7 @@ test_testkit_backend_mock_defaults (void)
 
   g_assert_true (probe.ran);
   g_assert_cmpuint (probe.n_config_keys, ==, 0);
+  g_assert_cmpstr (probe.listen_host, ==, "127.0.0.1");
   g_assert_cmpint (probe.config_a, ==, -1);
   g_assert_true (probe.logger_is_mock);
   g_assert_true (probe.lifecycle_ok);
@@ -595,6 +602,7 @@ test_testkit_backend_override_default (void)
 
   g_assert_true (probe.ran);
   g_assert_cmpuint (probe.n_config_keys, ==, 1);
+  g_assert_cmpstr (probe.listen_host, ==, "127.0.0.1");
   g_assert_cmpint (probe.config_a, ==, 1);
 
   g_assert_true (bk_test_backend_stop (backend, &error));
