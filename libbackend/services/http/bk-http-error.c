@@ -4,6 +4,7 @@
  */
 
 #include "libbackend.h"
+#include "bk-http-private.h"
 
 /**
  * bk_http_error_quark:
@@ -206,4 +207,31 @@ bk_http_error_to_json (const GError *error,
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
+}
+
+char *
+_bk_http_dup_request_url (SoupServerMessage *message)
+{
+  GUri *uri = soup_server_message_get_uri (message);
+  const char *query = g_uri_get_query (uri);
+
+  if (query != NULL)
+    return g_strconcat (g_uri_get_path (uri), "?", query, NULL);
+  return g_strdup (g_uri_get_path (uri));
+}
+
+void
+_bk_http_set_json_response (SoupServerMessage *message,
+                            guint              status,
+                            JsonNode          *payload)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  gsize length = 0;
+  char *body;
+
+  json_generator_set_root (generator, payload);
+  body = json_generator_to_data (generator, &length);
+  soup_server_message_set_status (message, status, NULL);
+  soup_server_message_set_response (message, "application/json; charset=utf-8",
+                                    SOUP_MEMORY_TAKE, body, length);
 }

@@ -94,9 +94,9 @@
 #include "libbackend.h"
 #include "bk-services-private.h"
 #include "bk-duration-private.h"
+#include "bk-http-private.h"
 
 #define DEFAULT_STARTUP_PAUSE_TIMEOUT_MS 5000
-#define JSON_CONTENT_TYPE "application/json; charset=utf-8"
 
 /* Interface -------------------------------------------------------------------- */
 
@@ -287,17 +287,6 @@ on_message_gone (SoupServerMessage *message,
     }
 }
 
-static char *
-dup_request_url (SoupServerMessage *message)
-{
-  GUri *uri = soup_server_message_get_uri (message);
-  const char *query = g_uri_get_query (uri);
-
-  if (query != NULL)
-    return g_strconcat (g_uri_get_path (uri), "?", query, NULL);
-  return g_strdup (g_uri_get_path (uri));
-}
-
 static BkHttpRequest *
 request_new (SoupServerMessage *message,
              const char        *relative_path)
@@ -306,7 +295,7 @@ request_new (SoupServerMessage *message,
 
   self->message = g_object_ref (message);
   self->path = g_strdup (relative_path[0] != '\0' ? relative_path : "/");
-  self->url = dup_request_url (message);
+  self->url = _bk_http_dup_request_url (message);
 
   /* The message keeps the request until it is finished or dropped. */
   self->live = TRUE;
@@ -727,23 +716,13 @@ bk_http_request_respond_json (BkHttpRequest *self,
                               guint          status,
                               JsonNode      *payload)
 {
-  g_autoptr(JsonGenerator) generator = NULL;
-  gsize length = 0;
-  char *data;
-
   g_return_if_fail (BK_IS_HTTP_REQUEST (self));
   g_return_if_fail (payload != NULL);
 
   if (!request_begin_response (self))
     return;
 
-  generator = json_generator_new ();
-  json_generator_set_root (generator, payload);
-  data = json_generator_to_data (generator, &length);
-
-  soup_server_message_set_status (self->message, status, NULL);
-  soup_server_message_set_response (self->message, JSON_CONTENT_TYPE,
-                                    SOUP_MEMORY_TAKE, data, length);
+  _bk_http_set_json_response (self->message, status, payload);
   request_end_response (self);
 }
 

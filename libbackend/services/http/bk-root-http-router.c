@@ -63,6 +63,7 @@
 
 #include "libbackend.h"
 #include "bk-services-private.h"
+#include "bk-http-private.h"
 
 #define DEFAULT_PORT 7007
 #define HEALTH_PREFIX "/.backstage/health"
@@ -373,43 +374,14 @@ bk_default_root_http_router_init (BkDefaultRootHttpRouter *self)
 /* Responses ------------------------------------------------------------------ */
 
 static void
-respond_json (SoupServerMessage *message,
-              guint              status,
-              JsonNode          *payload)
-{
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  gsize length = 0;
-  char *body;
-
-  json_generator_set_root (generator, payload);
-  body = json_generator_to_data (generator, &length);
-
-  soup_server_message_set_status (message, status, NULL);
-  soup_server_message_set_response (message, "application/json; charset=utf-8",
-                                    SOUP_MEMORY_TAKE, body, length);
-}
-
-/* The request's path and query, as sent. */
-static char *
-dup_request_url (SoupServerMessage *message)
-{
-  GUri *uri = soup_server_message_get_uri (message);
-  const char *query = g_uri_get_query (uri);
-
-  if (query != NULL)
-    return g_strconcat (g_uri_get_path (uri), "?", query, NULL);
-  return g_strdup (g_uri_get_path (uri));
-}
-
-static void
 respond_not_found (SoupServerMessage *message)
 {
   g_autoptr(GError) error = g_error_new_literal (BK_HTTP_ERROR, BK_HTTP_ERROR_NOT_FOUND, "Not Found");
-  g_autofree char *url = dup_request_url (message);
+  g_autofree char *url = _bk_http_dup_request_url (message);
   g_autoptr(JsonNode) payload = NULL;
 
   payload = bk_http_error_to_json (error, soup_server_message_get_method (message), url);
-  respond_json (message, bk_http_error_to_status (error), payload);
+  _bk_http_set_json_response (message, bk_http_error_to_status (error), payload);
 }
 
 /* The health endpoints, mounted at /.backstage/health. */
@@ -440,7 +412,7 @@ handle_health (SoupServerMessage *message,
     }
 
   if (payload != NULL)
-    respond_json (message, status, payload);
+    _bk_http_set_json_response (message, status, payload);
   else
     soup_server_message_set_status (message, status, NULL);
 }
@@ -476,7 +448,7 @@ on_message_finished (SoupServerMessage *message,
   const char *method = soup_server_message_get_method (message);
   guint status = soup_server_message_get_status (message);
   gint64 duration = (bk_clock_get_monotonic_time (info->clock) - info->start) / 1000;
-  g_autofree char *url = dup_request_url (message);
+  g_autofree char *url = _bk_http_dup_request_url (message);
   g_autofree char *line = NULL;
 
   g_hash_table_insert (fields, (gpointer) "type", g_strdup ("incomingRequest"));
