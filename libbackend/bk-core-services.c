@@ -149,3 +149,16 @@ BK_DEFINE_SERVICE_REF (bk_core_service_root_http_router, "core.rootHttpRouter",
 BK_DEFINE_SERVICE_REF (bk_core_service_http_router, "core.httpRouter",
                        BK_TYPE_HTTP_ROUTER, BK_SERVICE_SCOPE_PLUGIN,
                        _bk_http_router_default_factory)
+
+/**
+ * bk_core_service_discovery:
+ *
+ * The `core.discovery` ref; use [const@Bk.SERVICE_DISCOVERY].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_discovery, "core.discovery",
+                       BK_TYPE_DISCOVERY, BK_SERVICE_SCOPE_PLUGIN,
+                       _bk_discovery_default_factory)
