@@ -882,6 +882,30 @@ test_logger_overrides_matchers (void)
   g_assert_cmpstr (messages, ==, "c info|a task t debug|root as a, task t debug|b error");
 }
 
+/* is_enabled answers from the configured level and the most verbose
+ * override, so it is never FALSE for a record that would be written; a
+ * logger without the check (the mock) says TRUE. */
+static void
+test_logger_is_enabled (void)
+{
+  g_autoptr(Capture) capture = capture_new ();
+  g_autoptr(BkLogger) warn = logger_new ("{\"backend\":{\"logger\":{\"level\":\"warn\"}}}", capture);
+  g_autoptr(BkLogger) child = bk_logger_child_with (warn, "plugin", "a", NULL);
+  g_autoptr(BkLogger) overridden = logger_new ("{\"backend\":{\"logger\":{\"level\":\"warn\",\"overrides\":["
+                                               "{\"matchers\":{\"plugin\":\"a\"},\"level\":\"info\"}]}}}",
+                                               capture);
+  g_autoptr(BkMockLogger) mock = bk_mock_logger_new ();
+
+  g_assert_true (bk_logger_is_enabled (warn, BK_LOG_LEVEL_ERROR));
+  g_assert_true (bk_logger_is_enabled (warn, BK_LOG_LEVEL_WARN));
+  g_assert_false (bk_logger_is_enabled (warn, BK_LOG_LEVEL_INFO));
+  g_assert_false (bk_logger_is_enabled (warn, BK_LOG_LEVEL_DEBUG));
+  g_assert_false (bk_logger_is_enabled (child, BK_LOG_LEVEL_INFO));
+  g_assert_true (bk_logger_is_enabled (overridden, BK_LOG_LEVEL_INFO));
+  g_assert_false (bk_logger_is_enabled (overridden, BK_LOG_LEVEL_DEBUG));
+  g_assert_true (bk_logger_is_enabled (BK_LOGGER (mock), BK_LOG_LEVEL_DEBUG));
+}
+
 /* An override with no matchers applies to every record. */
 static void
 test_logger_overrides_empty_matchers (void)
@@ -1398,6 +1422,7 @@ main (int   argc,
   g_test_add_func ("/logger/overrides/plugin", test_logger_overrides_plugin);
   g_test_add_func ("/logger/overrides/matchers", test_logger_overrides_matchers);
   g_test_add_func ("/logger/overrides/empty-matchers", test_logger_overrides_empty_matchers);
+  g_test_add_func ("/logger/is-enabled", test_logger_is_enabled);
   g_test_add_func ("/logger/overrides/invalid", test_logger_overrides_invalid);
   g_test_add_func ("/logger/meta", test_logger_meta);
   g_test_add_func ("/logger/meta/invalid", test_logger_meta_invalid);

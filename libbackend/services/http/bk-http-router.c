@@ -301,12 +301,14 @@ struct _BkHttpRequest
 
   SoupServerMessage   *message;
   char                *path;         /* relative to the mount, at least "/" */
-  char                *url;          /* path and query as sent */
+  char                *url;          /* (nullable) path and query as sent, made when first asked */
   GHashTable          *params;       /* (nullable) */
   GHashTable          *query;        /* (nullable), parsed when first asked */
-  GCancellable        *cancellable;
+  GCancellable        *cancellable;  /* (nullable) made when first asked */
 
-  gboolean             live;         /* holds a reference until the message is gone */
+  /* A request answered before its handler returns (the common case) needs
+   * none of this; one that is not is watched from the moment it waits. */
+  gboolean             live;         /* holds a reference and watches the message until it is gone */
   gboolean             responded;
   gboolean             paused;
   gboolean             gone;
@@ -362,7 +364,7 @@ bk_http_request_dispose (GObject *object)
   BkHttpRequest *self = BK_HTTP_REQUEST (object);
 
   request_unwatch (self);
-  if (self->message != NULL)
+  if (self->message != NULL && self->live)
     g_signal_handlers_disconnect_by_data (self->message, self);
   g_clear_object (&self->message);
   g_clear_object (&self->clock);
@@ -398,7 +400,14 @@ bk_http_request_class_init (BkHttpRequestClass *klass)
 static void
 bk_http_request_init (BkHttpRequest *self)
 {
-  self->cancellable = g_cancellable_new ();
+}
+
+static const char *
+request_get_url (BkHttpRequest *self)
+{
+  if (self->url == NULL)
+    self->url = _bk_http_dup_request_url (self->message);
+  return self->url;
 }
 
 /* The message is done with: answered and sent, or the client went away. */
@@ -418,7 +427,7 @@ on_message_gone (SoupServerMessage *message,
   request_leave_pending (self);
   /* No response is sent: the hooks never run. */
   g_clear_pointer (&self->hooks, g_ptr_array_unref);
-  if (!self->responded)
+  if (!self->responded && self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
 
   if (self->live)
@@ -436,14 +445,19 @@ request_new (SoupServerMessage *message,
 
   self->message = g_object_ref (message);
   self->path = g_strdup (relative_path[0] != '\0' ? relative_path : "/");
-  self->url = _bk_http_dup_request_url (message);
+  return self;
+}
 
-  /* The message keeps the request until it is finished or dropped. */
+/* The message keeps the request until it is finished or dropped. */
+static void
+request_watch (BkHttpRequest *self)
+{
+  if (self->live)
+    return;
   self->live = TRUE;
   g_object_ref (self);
-  g_signal_connect (message, "finished", G_CALLBACK (on_message_gone), self);
-  g_signal_connect (message, "disconnected", G_CALLBACK (on_message_gone), self);
-  return self;
+  g_signal_connect (self->message, "finished", G_CALLBACK (on_message_gone), self);
+  g_signal_connect (self->message, "disconnected", G_CALLBACK (on_message_gone), self);
 }
 
 /* libsoup does not read from a connection whose message is paused, so it
@@ -501,6 +515,7 @@ request_pause (BkHttpRequest *self)
     return;
   self->paused = TRUE;
   soup_server_message_pause (self->message);
+  request_watch (self);
 
   socket = soup_server_message_get_socket (self->message);
   if (socket != NULL && self->watch == NULL)
@@ -773,6 +788,12 @@ bk_http_request_get_cancellable (BkHttpRequest *self)
 {
   g_return_val_if_fail (BK_IS_HTTP_REQUEST (self), NULL);
 
+  if (self->cancellable == NULL)
+    {
+      self->cancellable = g_cancellable_new ();
+      if (self->gone && !self->responded)
+        g_cancellable_cancel (self->cancellable);
+    }
   return self->cancellable;
 }
 
@@ -902,7 +923,7 @@ bk_http_request_respond_error (BkHttpRequest *self,
   if (self->responded || self->gone)
     return;
 
-  payload = bk_http_error_to_json (error, soup_server_message_get_method (self->message), self->url);
+  payload = bk_http_error_to_json (error, soup_server_message_get_method (self->message), request_get_url (self));
   bk_http_request_respond_json (self, bk_http_error_to_status (error), payload);
 }
 
@@ -952,7 +973,7 @@ bk_http_request_add_response_hook (BkHttpRequest          *self,
     {
       if (self->responded)
         g_critical ("%s: the request %s %s has already been answered",
-                    G_STRFUNC, soup_server_message_get_method (self->message), self->url);
+                    G_STRFUNC, soup_server_message_get_method (self->message), request_get_url (self));
       if (destroy != NULL)
         destroy (user_data);
       return;
@@ -1032,6 +1053,45 @@ is_param (const char *segment)
   return segment[0] == ':' && segment[1] != '\0';
 }
 
+static gboolean
+has_params (const char * const *pattern)
+{
+  for (guint i = 0; pattern[i] != NULL; i++)
+    if (is_param (pattern[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* _bk_http_split_path()'s segments in one block (free with g_free): the
+ * NULL-terminated array, then a copy of @path whose slashes are now
+ * terminators. */
+static char **
+split_path_in_place (const char *path)
+{
+  gsize length = strlen (path);
+  guint n = 0;
+  char **segments;
+  char *text;
+
+  for (gsize i = 0; i < length; i++)
+    if (path[i] != '/' && (i == 0 || path[i - 1] == '/'))
+      n++;
+
+  segments = g_malloc ((n + 1) * sizeof (char *) + length + 1);
+  text = (char *) (segments + n + 1);
+  memcpy (text, path, length + 1);
+  n = 0;
+  for (gsize i = 0; i < length; i++)
+    {
+      if (text[i] == '/')
+        text[i] = '\0';
+      else if (i == 0 || text[i - 1] == '\0')
+        segments[n++] = text + i;
+    }
+  segments[n] = NULL;
+  return segments;
+}
+
 int
 _bk_http_match_path (const char * const *pattern,
                      const char * const *segments,
@@ -1072,6 +1132,35 @@ params_copy (GHashTable *params)
   return copy;
 }
 
+/* Matches as _bk_http_match_path() does; when the pattern has parameters,
+ * *@out_params is a copy of @params (nullable) with them added, otherwise
+ * another reference to @params (or %NULL). */
+static int
+match_with_params (const char * const  *pattern,
+                   gboolean             pattern_has_params,
+                   const char * const  *segments,
+                   gboolean             prefix,
+                   GHashTable          *params,
+                   GHashTable         **out_params)
+{
+  g_autoptr(GHashTable) own = NULL;
+  int n;
+
+  if (!pattern_has_params)
+    {
+      n = _bk_http_match_path (pattern, segments, prefix, NULL);
+      if (n >= 0)
+        *out_params = params != NULL ? g_hash_table_ref (params) : NULL;
+      return n;
+    }
+
+  own = params_copy (params);
+  n = _bk_http_match_path (pattern, segments, prefix, own);
+  if (n >= 0)
+    *out_params = g_steal_pointer (&own);
+  return n;
+}
+
 /* Routes, mounts and middleware ----------------------------------------------------- */
 
 /* A route, or a mount when @child is set. Reference-counted (g_rc_box):
@@ -1081,6 +1170,7 @@ typedef struct
   char                *method;     /* (nullable) for a mount */
   char                *pattern;
   GStrv                segments;   /* non-empty segments of the pattern */
+  gboolean             has_params;
   BkHttpHandlerFunc    handler;
   gpointer             user_data;
   GDestroyNotify       destroy;
@@ -1118,6 +1208,7 @@ route_match_method (Route      *route,
 typedef struct
 {
   GStrv                 segments;  /* of the prefix; empty for every path */
+  gboolean              has_params;
   BkHttpMiddlewareFunc  func;
   gpointer              user_data;
   GDestroyNotify        destroy;
@@ -1145,7 +1236,7 @@ typedef struct
 {
   Middleware  *middleware;  /* (nullable) (owned) */
   Route       *route;       /* (nullable) (owned) */
-  GHashTable  *params;      /* (owned) */
+  GHashTable  *params;      /* (owned) (nullable) */
   BkHttpError  code;        /* for a 404 / 405 */
   char        *message;
   char        *allow;       /* (nullable) the 405's Allow header */
@@ -1229,6 +1320,7 @@ bk_default_http_router_add_route (BkHttpRouter      *router,
   route->method = g_strdup (method);
   route->pattern = g_strdup (path_pattern);
   route->segments = _bk_http_split_path (path_pattern);
+  route->has_params = has_params ((const char * const *) route->segments);
   route->handler = handler;
   route->user_data = user_data;
   route->destroy = destroy;
@@ -1259,6 +1351,7 @@ bk_default_http_router_use (BkHttpRouter         *router,
   Middleware *middleware = g_rc_box_new0 (Middleware);
 
   middleware->segments = _bk_http_split_path (path_prefix != NULL ? path_prefix : "/");
+  middleware->has_params = has_params ((const char * const *) middleware->segments);
   middleware->func = func;
   middleware->user_data = user_data;
   middleware->destroy = destroy;
@@ -1305,6 +1398,7 @@ bk_default_http_router_mount (BkHttpRouter *router,
   route = g_rc_box_new0 (Route);
   route->pattern = g_strdup (path_pattern);
   route->segments = _bk_http_split_path (path_pattern);
+  route->has_params = has_params ((const char * const *) route->segments);
   route->child = g_object_ref (child);
   child->parent = self;
   child->mount_pattern = g_strdup (path_pattern);
@@ -1436,7 +1530,7 @@ typedef struct
 {
   BkDefaultHttpRouter *router;   /* (unowned) */
   guint                offset;   /* segments matched by the mounts above */
-  GHashTable          *params;   /* (owned) the mounts' parameters */
+  GHashTable          *params;   /* (owned) (nullable) the mounts' parameters */
 } Level;
 
 static void
@@ -1453,7 +1547,7 @@ levels_push (GArray              *levels,
              guint                offset,
              GHashTable          *params)
 {
-  Level level = { router, offset, g_hash_table_ref (params) };
+  Level level = { router, offset, params != NULL ? g_hash_table_ref (params) : NULL };
 
   g_array_append_val (levels, level);
 }
@@ -1463,9 +1557,9 @@ levels_push (GArray              *levels,
 /* Looks for the first route under @self, in the order its routes and
  * mounts were added and depth first, whose path matches @segments from
  * @offset and whose method matches @method. On success @levels has every
- * router on the way and *@out_params the route's parameters; otherwise
- * @levels is as it was and @allowed has the methods of the routes whose
- * path matches. */
+ * router on the way and *@out_params the route's parameters (%NULL when
+ * there are none); otherwise @levels is as it was and *@allowed (made when
+ * first needed) has the methods of the routes whose path matches. */
 static Route *
 find_route (BkDefaultHttpRouter  *self,
             char                **segments,
@@ -1473,7 +1567,7 @@ find_route (BkDefaultHttpRouter  *self,
             GHashTable           *params,
             const char           *method,
             GArray               *levels,
-            GStrvBuilder         *allowed,
+            GStrvBuilder        **allowed,
             GHashTable          **out_params)
 {
   guint mark = levels->len;
@@ -1486,19 +1580,23 @@ find_route (BkDefaultHttpRouter  *self,
       g_autoptr(GHashTable) own = NULL;
       int n;
 
-      if (_bk_http_match_path (pattern, SEGMENTS_FROM (segments, offset), route->child != NULL, NULL) < 0)
-        continue;
-
       if (route->child == NULL && !route_match_method (route, method))
         {
-          g_strv_builder_add (allowed, route->method);
+          if (_bk_http_match_path (pattern, SEGMENTS_FROM (segments, offset), FALSE, NULL) < 0)
+            continue;
+          if (*allowed == NULL)
+            *allowed = g_strv_builder_new ();
+          g_strv_builder_add (*allowed, route->method);
           if (g_str_equal (route->method, "GET"))
-            g_strv_builder_add (allowed, "HEAD");
+            g_strv_builder_add (*allowed, "HEAD");
           continue;
         }
 
-      own = params_copy (params);
-      n = _bk_http_match_path (pattern, SEGMENTS_FROM (segments, offset), route->child != NULL, own);
+      n = match_with_params (pattern, route->has_params, SEGMENTS_FROM (segments, offset),
+                             route->child != NULL, params, &own);
+      if (n < 0)
+        continue;
+
       if (route->child == NULL)
         {
           *out_params = g_steal_pointer (&own);
@@ -1535,9 +1633,8 @@ reach_routers (BkDefaultHttpRouter  *self,
 
       if (route->child == NULL)
         continue;
-      own = params_copy (params);
-      n = _bk_http_match_path ((const char * const *) route->segments,
-                               SEGMENTS_FROM (segments, offset), TRUE, own);
+      n = match_with_params ((const char * const *) route->segments, route->has_params,
+                             SEGMENTS_FROM (segments, offset), TRUE, params, &own);
       if (n >= 0)
         {
           reach_routers (route->child, segments, offset + (guint) n, own, levels);
@@ -1562,25 +1659,24 @@ join_unique (GStrv names)
 }
 
 /* The steps of @request: the middleware of the routers it goes through,
- * then its route or the 404 / 405. */
+ * then its route or the 404 / 405. Parameter tables are made only for
+ * patterns that have parameters. */
 static GPtrArray *
 plan_request (BkDefaultHttpRouter  *self,
               char                **segments,
               const char           *method)
 {
-  g_autoptr(GArray) levels = g_array_new (FALSE, TRUE, sizeof (Level));
-  g_autoptr(GStrvBuilder) allowed = g_strv_builder_new ();
-  g_autoptr(GHashTable) root_params = params_copy (NULL);
+  g_autoptr(GArray) levels = g_array_sized_new (FALSE, TRUE, sizeof (Level), 4);
+  g_autoptr(GStrvBuilder) allowed = NULL;
   g_autoptr(GHashTable) route_params = NULL;
-  g_auto(GStrv) allow = NULL;
   GPtrArray *steps = g_ptr_array_new_with_free_func (step_free);
   Route *route;
   Step *target;
 
   g_array_set_clear_func (levels, level_clear);
-  route = find_route (self, segments, 0, root_params, method, levels, allowed, &route_params);
+  route = find_route (self, segments, 0, NULL, method, levels, &allowed, &route_params);
   if (route == NULL)
-    reach_routers (self, segments, 0, root_params, levels);
+    reach_routers (self, segments, 0, NULL, levels);
 
   for (guint i = 0; i < levels->len; i++)
     {
@@ -1589,40 +1685,40 @@ plan_request (BkDefaultHttpRouter  *self,
       for (guint j = 0; j < level->router->middleware->len; j++)
         {
           Middleware *middleware = g_ptr_array_index (level->router->middleware, j);
-          g_autoptr(GHashTable) params = params_copy (level->params);
+          GHashTable *params = NULL;
           Step *step;
 
-          if (_bk_http_match_path ((const char * const *) middleware->segments,
-                                   SEGMENTS_FROM (segments, level->offset), TRUE, params) < 0)
+          if (match_with_params ((const char * const *) middleware->segments, middleware->has_params,
+                                 SEGMENTS_FROM (segments, level->offset), TRUE,
+                                 level->params, &params) < 0)
             continue;
           step = g_new0 (Step, 1);
           step->middleware = g_rc_box_acquire (middleware);
-          step->params = g_steal_pointer (&params);
+          step->params = params;
           g_ptr_array_add (steps, step);
         }
     }
 
   target = g_new0 (Step, 1);
-  allow = g_strv_builder_end (allowed);
   if (route != NULL)
     {
       target->route = g_rc_box_acquire (route);
       target->params = g_steal_pointer (&route_params);
     }
-  else if (allow[0] == NULL)
+  else if (allowed == NULL)
     {
       target->code = BK_HTTP_ERROR_NOT_FOUND;
       target->message = g_strdup ("Not Found");
     }
   else
     {
+      g_auto(GStrv) allow = g_strv_builder_end (allowed);
+
       /* Known path, other method: 405 with the methods it has, each once. */
       target->code = BK_HTTP_ERROR_METHOD_NOT_ALLOWED;
       target->allow = join_unique (allow);
       target->message = g_strdup_printf ("Method %s is not allowed, allowed: %s", method, target->allow);
     }
-  if (target->params == NULL)
-    target->params = params_copy (NULL);
   g_ptr_array_add (steps, target);
   return steps;
 }
@@ -1639,7 +1735,8 @@ request_run (BkHttpRequest *self)
       Step *step = g_ptr_array_index (self->steps, self->next_step++);
 
       g_clear_pointer (&self->params, g_hash_table_unref);
-      self->params = g_hash_table_ref (step->params);
+      if (step->params != NULL)
+        self->params = g_hash_table_ref (step->params);
 
       if (step->middleware != NULL)
         {
@@ -1695,13 +1792,13 @@ bk_http_request_next (BkHttpRequest *self)
   if (!self->waiting_next)
     {
       g_critical ("%s: no middleware is waiting for next on %s %s (called twice, or from a handler)",
-                  G_STRFUNC, soup_server_message_get_method (self->message), self->url);
+                  G_STRFUNC, soup_server_message_get_method (self->message), request_get_url (self));
       return;
     }
   if (self->responded)
     {
       g_critical ("%s: the request %s %s has already been answered",
-                  G_STRFUNC, soup_server_message_get_method (self->message), self->url);
+                  G_STRFUNC, soup_server_message_get_method (self->message), request_get_url (self));
       return;
     }
 
@@ -1715,7 +1812,7 @@ dispatch (BkDefaultHttpRouter *self,
           BkHttpRequest       *request)
 {
   const char *method = soup_server_message_get_method (request->message);
-  g_auto(GStrv) segments = _bk_http_split_path (request->path);
+  g_autofree char **segments = split_path_in_place (request->path);
 
   request->steps = plan_request (self, segments, method);
   request->next_step = 0;

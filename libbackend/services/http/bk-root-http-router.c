@@ -50,9 +50,10 @@
  *   without it no CORS header is sent.
  * - A request body over `backend.server.requestBodyLimit` (1 MiB by
  *   default) is answered 413 without reaching a handler.
- * - Every response carries an `X-Request-Id` header (a random UUID) and
- *   these security headers (a subset of the defaults of helmet, which
- *   Backstage uses): `X-Content-Type-Options: nosniff`,
+ * - Every response carries an `X-Request-Id` header (a random version 4
+ *   UUID from a fast generator seeded once per server: unique, not a
+ *   secret) and these security headers (a subset of the defaults of
+ *   helmet, which Backstage uses): `X-Content-Type-Options: nosniff`,
  *   `X-Frame-Options: SAMEORIGIN`, `Referrer-Policy: no-referrer`,
  *   `X-DNS-Prefetch-Control: off` and
  *   `X-Permitted-Cross-Domain-Policies: none`. A handler may replace them.
@@ -92,7 +93,6 @@
 #define DEFAULT_DRAIN_TIMEOUT_MS 10000
 #define DEFAULT_CORS_METHODS "GET,HEAD,PUT,PATCH,POST,DELETE"
 #define HEALTH_PREFIX "/.backstage/health"
-#define INFO_KEY "bk-root-http-request"
 
 G_DEFINE_INTERFACE (BkRootHttpRouter, bk_root_http_router, G_TYPE_OBJECT)
 
@@ -314,7 +314,8 @@ struct _BkDefaultRootHttpRouter
   guint64          drain_timeout_ms;
 
   /* Draining */
-  GHashTable      *in_flight;       /* SoupServerMessage → RequestInfo (unowned) */
+  guint            n_in_flight;     /* messages whose RequestInfo is in_flight */
+  guint64          id_state;        /* the request id generator's */
   gboolean         draining;        /* listeners closed: new requests get 503 */
   GTask           *drain_task;      /* the before-shutdown hook's, while it waits */
   guint            delay_timer;
@@ -322,6 +323,9 @@ struct _BkDefaultRootHttpRouter
 };
 
 static void bk_default_root_http_router_iface_init (BkRootHttpRouterInterface *iface);
+
+/* A message's RequestInfo. */
+static GQuark request_info_quark;
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (BkDefaultRootHttpRouter, bk_default_root_http_router, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (BK_TYPE_ROOT_HTTP_ROUTER,
@@ -436,6 +440,8 @@ stop_server (BkDefaultRootHttpRouter *self)
 {
   if (self->server != NULL)
     soup_server_disconnect (self->server);
+  /* Requests that never finished (paused, their connection now closed). */
+  self->n_in_flight = 0;
   self->port = 0;
 }
 
@@ -447,6 +453,11 @@ bk_default_root_http_router_dispose (GObject *object)
   if (self->clock != NULL)
     complete_drain (self);
   stop_server (self);
+  if (self->server != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->server, self);
+      soup_server_remove_handler (self->server, NULL);
+    }
   g_clear_object (&self->server);
   g_clear_pointer (&self->mounts, g_ptr_array_unref);
   g_clear_object (&self->logger);
@@ -466,7 +477,6 @@ bk_default_root_http_router_finalize (GObject *object)
   g_free (self->index_path);
   g_clear_pointer (&self->cors, cors_free);
   g_clear_pointer (&self->health_headers, g_ptr_array_unref);
-  g_clear_pointer (&self->in_flight, g_hash_table_unref);
 
   G_OBJECT_CLASS (bk_default_root_http_router_parent_class)->finalize (object);
 }
@@ -478,6 +488,8 @@ bk_default_root_http_router_class_init (BkDefaultRootHttpRouterClass *klass)
 
   object_class->dispose = bk_default_root_http_router_dispose;
   object_class->finalize = bk_default_root_http_router_finalize;
+
+  request_info_quark = g_quark_from_static_string ("bk-root-http-request");
 }
 
 static void
@@ -486,7 +498,7 @@ bk_default_root_http_router_init (BkDefaultRootHttpRouter *self)
   self->mounts = g_ptr_array_new_with_free_func (mount_free);
   self->host = g_strdup ("");
   self->health_headers = g_ptr_array_new_with_free_func (g_free);
-  self->in_flight = g_hash_table_new (NULL, NULL);
+  self->id_state = ((guint64) g_random_int () << 32) | g_random_int ();
   self->body_limit = DEFAULT_BODY_LIMIT;
   self->drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
 }
@@ -647,82 +659,160 @@ apply_cors (BkDefaultRootHttpRouter *self,
   return TRUE;
 }
 
-/* Requests: access log, body limit, draining ------------------------------------ */
+/* Requests: access log, body limit, draining ------------------------------------
+ *
+ * Everything here runs once per request, so it avoids per-message signal
+ * connections: the server's own signals (request-started, request-finished,
+ * request-aborted) and an early handler (libsoup calls it from its
+ * got-headers handler, before the body is read) are connected once. */
 
 typedef struct
 {
-  GWeakRef  router;      /* a message may outlive the router */
-  BkLogger *logger;
-  BkClock  *clock;
   gint64    start;
-  char     *request_id;
   gint64    body_limit;
   gint64    received;    /* body bytes, when not announced */
   gboolean  too_large;
+  gboolean  in_flight;   /* counted in n_in_flight */
+  char      request_id[37];
 } RequestInfo;
 
-static void
-request_info_free (gpointer data)
+static RequestInfo *
+request_info_get (SoupServerMessage *message)
 {
-  RequestInfo *info = data;
+  return g_object_get_qdata (G_OBJECT (message), request_info_quark);
+}
 
-  g_weak_ref_clear (&info->router);
-  g_object_unref (info->logger);
-  g_object_unref (info->clock);
-  g_free (info->request_id);
-  g_free (info);
+/* A random (version 4) UUID, from a splitmix64 generator seeded from
+ * g_random: unique per request without GRand's lock or printf. Not a
+ * secret. */
+static guint64
+next_random (guint64 *state)
+{
+  guint64 z = (*state += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15));
+
+  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
+  return z ^ (z >> 31);
+}
+
+static void
+format_request_id (guint64 *state,
+                   char     out[37])
+{
+  static const char hex[] = "0123456789abcdef";
+  guint8 bytes[16];
+  guint64 high = next_random (state);
+  guint64 low = next_random (state);
+  guint j = 0;
+
+  for (guint i = 0; i < 8; i++)
+    {
+      bytes[i] = (guint8) (high >> (56 - 8 * i));
+      bytes[8 + i] = (guint8) (low >> (56 - 8 * i));
+    }
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;  /* version 4 */
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;  /* RFC 4122 variant */
+
+  for (guint i = 0; i < 16; i++)
+    {
+      if (i == 4 || i == 6 || i == 8 || i == 10)
+        out[j++] = '-';
+      out[j++] = hex[bytes[i] >> 4];
+      out[j++] = hex[bytes[i] & 0x0f];
+    }
+  out[j] = '\0';
 }
 
 /* @message is no longer in flight. */
 static void
-request_done (SoupServerMessage *message,
-              RequestInfo       *info)
+request_done (BkDefaultRootHttpRouter *self,
+              RequestInfo             *info)
 {
-  g_autoptr(BkDefaultRootHttpRouter) self = g_weak_ref_get (&info->router);
-
-  if (self == NULL || !g_hash_table_remove (self->in_flight, message))
+  if (!info->in_flight)
     return;
+  info->in_flight = FALSE;
+  /* Zero already if the server stopped meanwhile. */
+  if (self->n_in_flight == 0)
+    return;
+  self->n_in_flight--;
 
-  if (self->draining && self->drain_task != NULL && g_hash_table_size (self->in_flight) == 0)
+  if (self->draining && self->drain_task != NULL && self->n_in_flight == 0)
     complete_drain (self);
 }
 
-static void
-on_message_finished (SoupServerMessage *message,
-                     gpointer           user_data)
+/* @value in decimal, at the end of @buf. */
+static const char *
+format_int (char   buf[24],
+            gint64 value)
 {
-  RequestInfo *info = user_data;
+  guint64 rest = value < 0 ? -(guint64) value : (guint64) value;
+  char *p = buf + 23;
+
+  *p = '\0';
+  do
+    {
+      *--p = (char) ('0' + rest % 10);
+      rest /= 10;
+    }
+  while (rest > 0);
+  if (value < 0)
+    *--p = '-';
+  return p;
+}
+
+/* The access log line: built only when the logger may write it. */
+static void
+log_request (BkDefaultRootHttpRouter *self,
+             SoupServerMessage       *message,
+             RequestInfo             *info)
+{
   g_autoptr(GHashTable) fields = NULL;
   const char *method = soup_server_message_get_method (message);
   guint status = soup_server_message_get_status (message);
-  gint64 duration = (bk_clock_get_monotonic_time (info->clock) - info->start) / 1000;
+  gint64 duration = (bk_clock_get_monotonic_time (self->clock) - info->start) / 1000;
   g_autofree char *url = NULL;
   g_autofree char *line = NULL;
-
-  request_done (message, info);
+  char status_buf[24];
+  char duration_buf[24];
+  const char *status_text;
+  const char *duration_text;
 
   /* Nothing was asked (the client sent bytes that were no request). */
   if (method == NULL || soup_server_message_get_uri (message) == NULL)
     return;
+  if (!bk_logger_is_enabled (self->logger, BK_LOG_LEVEL_INFO))
+    return;
 
   url = _bk_http_dup_request_url (message);
-  fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  g_hash_table_insert (fields, (gpointer) "type", g_strdup ("incomingRequest"));
-  g_hash_table_insert (fields, (gpointer) "method", g_strdup (method));
-  g_hash_table_insert (fields, (gpointer) "url", g_strdup (url));
-  g_hash_table_insert (fields, (gpointer) "status", g_strdup_printf ("%u", status));
-  g_hash_table_insert (fields, (gpointer) "duration", g_strdup_printf ("%" G_GINT64_FORMAT, duration));
-  g_hash_table_insert (fields, (gpointer) "requestId", g_strdup (info->request_id));
+  status_text = format_int (status_buf, status);
+  duration_text = format_int (duration_buf, duration);
+  fields = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (fields, (gpointer) "type", (gpointer) "incomingRequest");
+  g_hash_table_insert (fields, (gpointer) "method", (gpointer) method);
+  g_hash_table_insert (fields, (gpointer) "url", url);
+  g_hash_table_insert (fields, (gpointer) "status", (gpointer) status_text);
+  g_hash_table_insert (fields, (gpointer) "duration", (gpointer) duration_text);
+  g_hash_table_insert (fields, (gpointer) "requestId", info->request_id);
 
-  line = g_strdup_printf ("%s %s %u %" G_GINT64_FORMAT "ms", method, url, status, duration);
-  bk_logger_log (info->logger, BK_LOG_LEVEL_INFO, fields, line);
+  line = g_strconcat (method, " ", url, " ", status_text, " ", duration_text, "ms", NULL);
+  bk_logger_log (self->logger, BK_LOG_LEVEL_INFO, fields, line);
 }
 
+/* SoupServer::request-finished and ::request-aborted: answered, or dropped
+ * by the client (libsoup emits them only for messages that had a request
+ * line, just after the message's own `finished`). */
 static void
-on_message_disconnected (SoupServerMessage *message,
-                         gpointer           user_data)
+on_request_finished (SoupServer        *server,
+                     SoupServerMessage *message,
+                     gpointer           user_data)
 {
-  request_done (message, user_data);
+  BkDefaultRootHttpRouter *self = user_data;
+  RequestInfo *info = request_info_get (message);
+
+  if (info == NULL)
+    return;
+  request_done (self, info);
+  log_request (self, message, info);
 }
 
 /* A body without Content-Length: count it as it comes. */
@@ -748,40 +838,36 @@ on_got_chunk (SoupServerMessage *message,
   soup_message_body_truncate (body);
 }
 
+/* The early handler: libsoup calls it once the request headers are read
+ * and it has not answered the request itself (a bad request). A status set
+ * now is sent without calling a handler, and without asking for the body
+ * if the client waits for `100 Continue`. */
 static void
-on_got_headers (SoupServerMessage *message,
+early_callback (SoupServer        *server,
+                SoupServerMessage *message,
+                const char        *path,
+                GHashTable        *query,
                 gpointer           user_data)
 {
-  RequestInfo *info = user_data;
-  g_autoptr(BkDefaultRootHttpRouter) self = g_weak_ref_get (&info->router);
+  BkDefaultRootHttpRouter *self = user_data;
   SoupMessageHeaders *request = soup_server_message_get_request_headers (message);
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+  RequestInfo *info = request_info_get (message);
+  SoupEncoding encoding;
 
-  if (self == NULL)
+  if (info == NULL)
     return;
 
-  soup_message_headers_replace (headers, "X-Request-Id", info->request_id);
-  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace (headers, "X-Frame-Options", "SAMEORIGIN");
-  soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
-  soup_message_headers_replace (headers, "X-DNS-Prefetch-Control", "off");
-  soup_message_headers_replace (headers, "X-Permitted-Cross-Domain-Policies", "none");
-
-  /* libsoup answered it already (a bad request). */
-  if (soup_server_message_get_status (message) != 0)
-    return;
-
-  /* A status set now is sent without calling a handler, and without asking
-   * for the body if the client waits for `100 Continue`. */
   if (self->draining)
     {
       respond_error_and_close (message, BK_HTTP_ERROR_SERVICE_UNAVAILABLE, "Service is shutting down");
       return;
     }
 
-  g_hash_table_insert (self->in_flight, message, info);
+  info->in_flight = TRUE;
+  self->n_in_flight++;
 
-  if (soup_message_headers_get_encoding (request) == SOUP_ENCODING_CONTENT_LENGTH)
+  encoding = soup_message_headers_get_encoding (request);
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH)
     {
       if (soup_message_headers_get_content_length (request) > self->body_limit)
         {
@@ -790,30 +876,37 @@ on_got_headers (SoupServerMessage *message,
           respond_too_large (self, message);
         }
     }
-  else
+  else if (encoding != SOUP_ENCODING_NONE)  /* NONE: no body at all */
     g_signal_connect (message, "got-chunk", G_CALLBACK (on_got_chunk), info);
 }
 
+/* SoupServer::request-started: a new message, nothing read yet. Its
+ * response headers are still empty, so append is enough; a handler may
+ * replace them. */
 static void
 on_request_started (SoupServer        *server,
                     SoupServerMessage *message,
                     gpointer           user_data)
 {
   BkDefaultRootHttpRouter *self = user_data;
-  RequestInfo *info = g_new0 (RequestInfo, 1);
+  RequestInfo *info = g_new (RequestInfo, 1);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
 
-  g_weak_ref_init (&info->router, self);
-  info->body_limit = self->body_limit;
-  info->logger = g_object_ref (self->logger);
-  info->clock = g_object_ref (self->clock);
   info->start = bk_clock_get_monotonic_time (self->clock);
-  info->request_id = g_uuid_string_random ();
-  /* The message owns its info; the handlers below die with it. */
-  g_object_set_data_full (G_OBJECT (message), INFO_KEY, info, request_info_free);
+  info->body_limit = self->body_limit;
+  info->received = 0;
+  info->too_large = FALSE;
+  info->in_flight = FALSE;
+  format_request_id (&self->id_state, info->request_id);
+  /* The message owns its info. */
+  g_object_set_qdata_full (G_OBJECT (message), request_info_quark, info, g_free);
 
-  g_signal_connect (message, "got-headers", G_CALLBACK (on_got_headers), info);
-  g_signal_connect (message, "finished", G_CALLBACK (on_message_finished), info);
-  g_signal_connect (message, "disconnected", G_CALLBACK (on_message_disconnected), info);
+  soup_message_headers_append (headers, "X-Request-Id", info->request_id);
+  soup_message_headers_append (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_append (headers, "X-Frame-Options", "SAMEORIGIN");
+  soup_message_headers_append (headers, "Referrer-Policy", "no-referrer");
+  soup_message_headers_append (headers, "X-DNS-Prefetch-Control", "off");
+  soup_message_headers_append (headers, "X-Permitted-Cross-Domain-Policies", "none");
 }
 
 /* Dispatch -------------------------------------------------------------------- */
@@ -858,7 +951,7 @@ server_callback (SoupServer        *server,
                  gpointer           user_data)
 {
   BkDefaultRootHttpRouter *self = user_data;
-  RequestInfo *info = g_object_get_data (G_OBJECT (message), INFO_KEY);
+  RequestInfo *info = request_info_get (message);
   Mount *mount;
 
   if (info != NULL && info->too_large)
@@ -1358,7 +1451,7 @@ static void
 on_drain_timeout (gpointer user_data)
 {
   BkDefaultRootHttpRouter *self = user_data;
-  guint n = g_hash_table_size (self->in_flight);
+  guint n = self->n_in_flight;
 
   self->drain_timer = 0;
   bk_logger_warn (self->logger,
@@ -1374,7 +1467,7 @@ begin_draining (BkDefaultRootHttpRouter *self)
   self->draining = TRUE;
   close_listeners (self);
 
-  if (g_hash_table_size (self->in_flight) == 0 || self->drain_timeout_ms == 0)
+  if (self->n_in_flight == 0 || self->drain_timeout_ms == 0)
     complete_drain (self);
   else
     self->drain_timer = bk_clock_add_timer (self->clock, self->drain_timeout_ms,
@@ -1475,6 +1568,9 @@ create_root_http_router (BkDeps    *deps,
 
   self->server = soup_server_new ("server-header", NULL, NULL);
   g_signal_connect (self->server, "request-started", G_CALLBACK (on_request_started), self);
+  g_signal_connect (self->server, "request-finished", G_CALLBACK (on_request_finished), self);
+  g_signal_connect (self->server, "request-aborted", G_CALLBACK (on_request_finished), self);
+  soup_server_add_early_handler (self->server, NULL, early_callback, self, NULL);
   soup_server_add_handler (self->server, NULL, server_callback, self, NULL);
   if (!start_listening (self, error))
     return NULL;

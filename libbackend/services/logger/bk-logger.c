@@ -89,6 +89,44 @@ bk_logger_log (BkLogger   *self,
 }
 
 /**
+ * bk_logger_is_enabled:
+ * @self: a #BkLogger
+ * @level: a level
+ *
+ * Tells whether @self may write records at @level, so that a caller can
+ * skip building a costly record (its fields, a formatted message) that
+ * would be dropped:
+ *
+ * ```c
+ * if (bk_logger_is_enabled (logger, BK_LOG_LEVEL_DEBUG))
+ *   bk_logger_debug (logger, "State: %s", dump_state (state));
+ * ```
+ *
+ * %FALSE means that every record at @level is dropped, whatever its
+ * fields; %TRUE that some may be written (`backend.logger.overrides` may
+ * still drop a record because of its fields). Implementations that do not
+ * provide the check always return %TRUE.
+ *
+ * Returns: whether records at @level may be written
+ *
+ * Since: 0.1
+ */
+gboolean
+bk_logger_is_enabled (BkLogger   *self,
+                      BkLogLevel  level)
+{
+  BkLoggerInterface *iface;
+
+  g_return_val_if_fail (BK_IS_LOGGER (self), FALSE);
+
+  iface = BK_LOGGER_GET_IFACE (self);
+  if (iface->is_enabled == NULL)
+    return TRUE;
+
+  return iface->is_enabled (self, level);
+}
+
+/**
  * bk_logger_child:
  * @self: a #BkLogger
  * @fields: (nullable) (element-type utf8 utf8): the fields to add, or %NULL
@@ -651,6 +689,22 @@ typedef struct
   const char **values;
 } Record;
 
+/* Writes the @width last decimal digits of @value at @out. */
+static char *
+put_digits (char *out,
+            guint value,
+            guint width)
+{
+  for (guint i = width; i > 0; i--)
+    {
+      out[i - 1] = (char) ('0' + value % 10);
+      value /= 10;
+    }
+  return out + width;
+}
+
+/* 2026-11-25T02:08:39.123Z, formatted by hand: a record is written for
+ * every request, and printf costs more than the rest of the line. */
 static void
 format_timestamp (char *buf,
                   gsize size)
@@ -658,12 +712,25 @@ format_timestamp (char *buf,
   gint64 now = g_get_real_time ();
   time_t seconds = (time_t) (now / G_USEC_PER_SEC);
   struct tm tm;
+  char *p = buf;
 
+  g_assert (size >= 25);
   gmtime_r (&seconds, &tm);
-  g_snprintf (buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-              tm.tm_hour, tm.tm_min, tm.tm_sec,
-              (int) ((now % G_USEC_PER_SEC) / 1000));
+  p = put_digits (p, (guint) (tm.tm_year + 1900), 4);
+  *p++ = '-';
+  p = put_digits (p, (guint) tm.tm_mon + 1, 2);
+  *p++ = '-';
+  p = put_digits (p, (guint) tm.tm_mday, 2);
+  *p++ = 'T';
+  p = put_digits (p, (guint) tm.tm_hour, 2);
+  *p++ = ':';
+  p = put_digits (p, (guint) tm.tm_min, 2);
+  *p++ = ':';
+  p = put_digits (p, (guint) tm.tm_sec, 2);
+  *p++ = '.';
+  p = put_digits (p, (guint) ((now % G_USEC_PER_SEC) / 1000), 3);
+  *p++ = 'Z';
+  *p = '\0';
 }
 
 static gboolean
@@ -681,6 +748,17 @@ json_append_string (GString    *out,
   g_autofree char *valid = NULL;
   const char *p;
 
+  /* Plain ASCII, the usual case, is valid and needs no escape. */
+  for (p = text; (guchar) *p >= 0x20 && (guchar) *p < 0x80 && *p != '"' && *p != '\\'; p++)
+    ;
+  if (*p == '\0')
+    {
+      g_string_append_c (out, '"');
+      g_string_append_len (out, text, p - text);
+      g_string_append_c (out, '"');
+      return;
+    }
+
   if (!g_utf8_validate (text, -1, NULL))
     text = valid = g_utf8_make_valid (text, -1);
 
@@ -688,6 +766,15 @@ json_append_string (GString    *out,
   for (p = text; *p != '\0'; p++)
     {
       guchar c = (guchar) *p;
+      const char *run = p;
+
+      /* Most text needs no escape: append it in runs. */
+      while (c >= 0x20 && c != '"' && c != '\\')
+        c = (guchar) *++p;
+      if (p > run)
+        g_string_append_len (out, run, p - run);
+      if (c == '\0')
+        break;
 
       switch (c)
         {
@@ -727,7 +814,7 @@ json_append_string (GString    *out,
 static GString *
 format_json (const Record *record)
 {
-  GString *line = g_string_sized_new (128);
+  GString *line = g_string_sized_new (256);
   char timestamp[64];
 
   format_timestamp (timestamp, sizeof timestamp);
@@ -1064,6 +1151,7 @@ bk_default_logger_log (BkLogger   *logger,
   GHashTable *lookup;
   Record record = { 0 };
   guint n_keys;
+  guint n_values;
 
   if (level > core->max_level)
     return;
@@ -1072,7 +1160,13 @@ bk_default_logger_log (BkLogger   *logger,
   if (level > threshold)
     return;
 
-  if (has_own_fields)
+  if (has_own_fields && self->n_fields == 0)
+    {
+      /* Nothing to merge; NULL values are dropped below. */
+      keys = merged_keys = sorted_keys_of (fields, &n_keys);
+      lookup = fields;
+    }
+  else if (has_own_fields)
     {
       GHashTableIter iter;
       gpointer key, value;
@@ -1100,8 +1194,19 @@ bk_default_logger_log (BkLogger   *logger,
     }
 
   values = g_new0 (const char *, n_keys + 1);
+  n_values = 0;
   for (guint i = 0; i < n_keys; i++)
-    values[i] = g_hash_table_lookup (lookup, keys[i]);
+    {
+      const char *value = g_hash_table_lookup (lookup, keys[i]);
+
+      /* Only the record's own fields may hold one; keys is merged_keys. */
+      if (value == NULL)
+        continue;
+      if (n_values != i)
+        keys[n_values] = keys[i];
+      values[n_values++] = value;
+    }
+  n_keys = n_values;
 
   redactor = logger_core_dup_redactor (core);
   if (redactor != NULL && redactor->secrets->len > 0)
@@ -1175,11 +1280,21 @@ bk_default_logger_child (BkLogger   *logger,
   return BK_LOGGER (bk_default_logger_new_internal (self->core, child_fields));
 }
 
+/* A record with fields of its own may match an override with a more
+ * verbose level: only max_level rules records out for any fields. */
+static gboolean
+bk_default_logger_is_enabled (BkLogger   *logger,
+                              BkLogLevel  level)
+{
+  return level <= BK_DEFAULT_LOGGER (logger)->core->max_level;
+}
+
 static void
 bk_default_logger_iface_init (BkLoggerInterface *iface)
 {
   iface->log = bk_default_logger_log;
   iface->child = bk_default_logger_child;
+  iface->is_enabled = bk_default_logger_is_enabled;
 }
 
 static void

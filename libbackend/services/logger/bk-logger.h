@@ -42,6 +42,8 @@ G_DECLARE_INTERFACE (BkLogger, bk_logger, BK, LOGGER, GObject)
  * @parent_iface: the parent interface
  * @log: writes one record; @fields maps field names to string values
  * @child: returns a logger that adds @fields to every record
+ * @is_enabled: returns %FALSE when @log would drop every record
+ *   at @level whatever its fields; may be %NULL, which means always %TRUE
  *
  * The `core.rootLogger` and `core.logger` services.
  *
@@ -57,6 +59,8 @@ struct _BkLoggerInterface
                       const char  *message);
   BkLogger *(*child) (BkLogger    *self,
                       GHashTable  *fields);
+  gboolean  (*is_enabled) (BkLogger   *self,
+                           BkLogLevel  level);
 };
 
 BK_AVAILABLE_IN_ALL
@@ -64,6 +68,9 @@ void      bk_logger_log        (BkLogger   *self,
                                 BkLogLevel  level,
                                 GHashTable *fields,
                                 const char *message);
+BK_AVAILABLE_IN_ALL
+gboolean  bk_logger_is_enabled (BkLogger   *self,
+                                BkLogLevel  level);
 BK_AVAILABLE_IN_ALL
 BkLogger *bk_logger_child      (BkLogger   *self,
                                 GHashTable *fields);
