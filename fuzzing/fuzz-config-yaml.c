@@ -18,17 +18,10 @@
  * Build and run with scripts/fuzz.sh; see fuzzing/README.md.
  */
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "libbackend.h"
-
-int LLVMFuzzerInitialize   (int            *argc,
-                            char         ***argv);
-int LLVMFuzzerTestOneInput (const uint8_t  *data,
-                            size_t          size);
+#include "fuzz-harness.h"
 
 static void
 exercise_key (BkConfig   *config,
@@ -111,37 +104,11 @@ exercise_config (BkConfig *config)
   g_assert_nonnull (unread);
 }
 
-/* Prints and aborts on a warning or worse (libFuzzer then saves the input;
- * GLib's own fatal path would raise SIGTRAP, which libFuzzer ignores), and
- * drops the rest. */
-static GLogWriterOutput
-fuzz_log_writer (GLogLevelFlags   log_level,
-                 const GLogField *fields,
-                 gsize            n_fields,
-                 gpointer         user_data)
-{
-  g_autofree char *line = NULL;
-
-  if ((log_level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)) == 0)
-    return G_LOG_WRITER_HANDLED;
-
-  line = g_log_writer_format_fields (log_level, fields, n_fields, FALSE);
-  fprintf (stderr, "fuzz-config-yaml: a GLib message from the input:%s\n", line);
-  abort ();
-}
-
 int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
-  const char *slice = g_getenv ("G_SLICE");
-
-  if (slice == NULL || strstr (slice, "always-malloc") == NULL)
-    fprintf (stderr, "fuzz-config-yaml: G_SLICE=always-malloc is not set, "
-                     "leaks of GSlice blocks (JsonNode, GHashTable, ...) go unseen\n");
-
-  g_log_set_writer_func (fuzz_log_writer, NULL, NULL);
-  g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  fuzz_harness_init ("fuzz-config-yaml", "JsonNode, GHashTable, ...");
   /* Register the types once, outside the first input, so their one-off
    * allocations are never mistaken for a leak of that input. */
   g_type_ensure (BK_TYPE_CONFIG);

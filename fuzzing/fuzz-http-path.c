@@ -21,18 +21,11 @@
  * Build and run with scripts/fuzz.sh; see fuzzing/README.md.
  */
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "libbackend.h"
+#include "fuzz-harness.h"
 #include "bk-http-private.h"
-
-int LLVMFuzzerInitialize   (int            *argc,
-                            char         ***argv);
-int LLVMFuzzerTestOneInput (const uint8_t  *data,
-                            size_t          size);
 
 static gboolean
 is_param (const char *segment)
@@ -153,37 +146,11 @@ exercise_content_type (const char *content_type)
                    (g_str_equal (lower, "application/json") || g_str_has_suffix (lower, "+json")));
 }
 
-/* Prints and aborts on a warning or worse (libFuzzer then saves the input;
- * GLib's own fatal path would raise SIGTRAP, which libFuzzer ignores), and
- * drops the rest. */
-static GLogWriterOutput
-fuzz_log_writer (GLogLevelFlags   log_level,
-                 const GLogField *fields,
-                 gsize            n_fields,
-                 gpointer         user_data)
-{
-  g_autofree char *line = NULL;
-
-  if ((log_level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)) == 0)
-    return G_LOG_WRITER_HANDLED;
-
-  line = g_log_writer_format_fields (log_level, fields, n_fields, FALSE);
-  fprintf (stderr, "fuzz-http-path: a GLib message from the input:%s\n", line);
-  abort ();
-}
-
 int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
-  const char *slice = g_getenv ("G_SLICE");
-
-  if (slice == NULL || strstr (slice, "always-malloc") == NULL)
-    fprintf (stderr, "fuzz-http-path: G_SLICE=always-malloc is not set, "
-                     "leaks of GSlice blocks (GHashTable, ...) go unseen\n");
-
-  g_log_set_writer_func (fuzz_log_writer, NULL, NULL);
-  g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  fuzz_harness_init ("fuzz-http-path", "GHashTable, ...");
   return 0;
 }
 

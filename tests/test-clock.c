@@ -7,6 +7,8 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
+#include "test-util.h"
+
 #include "bk-duration-private.h"
 
 /* ------------------------------------------------------------------------ */
@@ -102,14 +104,6 @@ timer_fired (gpointer data)
     bk_clock_cancel_timer (recorder->clock, timer->id);
 }
 
-static void
-assert_events (Recorder   *recorder,
-               const char *expected)
-{
-  g_assert_cmpstr (g_strchomp (recorder->events->str), ==, expected);
-  g_string_truncate (recorder->events, 0);
-}
-
 /* ------------------------------------------------------------------------ */
 /* The default clock: GLib's time and sources                              */
 /* ------------------------------------------------------------------------ */
@@ -147,15 +141,6 @@ system_fixture_tear_down (SystemFixture *fixture,
   g_string_free (fixture->recorder.events, TRUE);
 }
 
-static gboolean
-guard_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* Iterates @context until @recorder has seen @n_fired timers, failing the
  * test instead of hanging. */
 static void
@@ -163,18 +148,11 @@ wait_for_fired (GMainContext *context,
                 Recorder     *recorder,
                 guint         n_fired)
 {
-  g_autoptr(GSource) guard = g_timeout_source_new_seconds (10);
-  gboolean timed_out = FALSE;
+  GSource *guard = test_guard_new (context, "a timer");
 
-  g_source_set_callback (guard, guard_cb, &timed_out, NULL);
-  g_source_attach (guard, context);
-
-  while (recorder->n_fired < n_fired && !timed_out)
+  while (recorder->n_fired < n_fired)
     g_main_context_iteration (context, TRUE);
-
-  g_source_destroy (guard);
-  if (timed_out)
-    g_error ("timed out waiting for a timer");
+  test_guard_free (guard);
 }
 
 static void
@@ -206,7 +184,7 @@ test_clock_system_timer (SystemFixture *fixture,
   g_assert_cmpuint (fixture->recorder.n_fired, ==, 0);
 
   wait_for_fired (context, &fixture->recorder, 1);
-  assert_events (&fixture->recorder, "a");
+  test_assert_events (fixture->recorder.events, "a");
   g_assert_cmpuint (fixture->recorder.n_destroyed, ==, 1);
 
   /* Once only. */
@@ -236,7 +214,7 @@ test_clock_system_cancel (SystemFixture *fixture,
 
   /* "kept" fires after "cancelled" would have. */
   wait_for_fired (context, &fixture->recorder, 1);
-  assert_events (&fixture->recorder, "kept");
+  test_assert_events (fixture->recorder.events, "kept");
   g_assert_cmpuint (fixture->recorder.n_destroyed, ==, 2);
 }
 
@@ -253,7 +231,7 @@ test_clock_system_cancel_in_callback (SystemFixture *fixture,
   timer->cancel_self = TRUE;
 
   wait_for_fired (context, &fixture->recorder, 1);
-  assert_events (&fixture->recorder, "self");
+  test_assert_events (fixture->recorder.events, "self");
   g_assert_cmpuint (fixture->recorder.n_destroyed, ==, 1);
 }
 
@@ -360,14 +338,13 @@ test_clock_mock_still (MockFixture   *fixture,
   add_timer (&fixture->recorder, 0, "zero");
   add_timer (&fixture->recorder, 1, "one");
 
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  test_settle ();
   g_assert_cmpuint (fixture->recorder.n_fired, ==, 0);
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 2);
 
   /* Advancing by 0 fires what is due now. */
   bk_mock_clock_advance (fixture->clock, 0);
-  assert_events (&fixture->recorder, "zero@0");
+  test_assert_events (fixture->recorder.events, "zero@0");
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 1);
 }
 
@@ -383,15 +360,15 @@ test_clock_mock_order (MockFixture   *fixture,
   add_timer (&fixture->recorder, 25, "exact");
 
   bk_mock_clock_advance (fixture->clock, 25);
-  assert_events (&fixture->recorder, "a@10 b@20 exact@25");
+  test_assert_events (fixture->recorder.events, "a@10 b@20 exact@25");
   g_assert_cmpint (elapsed_ms (BK_CLOCK (fixture->clock)), ==, 25);
   g_assert_cmpuint (fixture->recorder.n_destroyed, ==, 3);
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 1);
 
   bk_mock_clock_advance (fixture->clock, 4);
-  assert_events (&fixture->recorder, "");
+  test_assert_events (fixture->recorder.events, "");
   bk_mock_clock_advance (fixture->clock, 100);
-  assert_events (&fixture->recorder, "c@30");
+  test_assert_events (fixture->recorder.events, "c@30");
   g_assert_cmpint (elapsed_ms (BK_CLOCK (fixture->clock)), ==, 129);
   g_assert_cmpuint (fixture->recorder.n_destroyed, ==, 4);
 }
@@ -410,7 +387,7 @@ test_clock_mock_ties (MockFixture   *fixture,
   add_timer (&fixture->recorder, 10, "late");
 
   bk_mock_clock_advance (fixture->clock, 20);
-  assert_events (&fixture->recorder, "early@5 a@10 b@10 c@10 late@13");
+  test_assert_events (fixture->recorder.events, "early@5 a@10 b@10 c@10 late@13");
 }
 
 /* Timers added by callbacks fire in the same advance when they fall due
@@ -436,11 +413,11 @@ test_clock_mock_added_during_advance (MockFixture   *fixture,
   b->add_delay = 100;
 
   bk_mock_clock_advance (fixture->clock, 50);
-  assert_events (&fixture->recorder, "a@10 b@10 c@10 b+0@10 d@12 a+5@15 e@40");
+  test_assert_events (fixture->recorder.events, "a@10 b@10 c@10 b+0@10 d@12 a+5@15 e@40");
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 1);
 
   bk_mock_clock_advance (fixture->clock, 90);
-  assert_events (&fixture->recorder, "e+100@140");
+  test_assert_events (fixture->recorder.events, "e+100@140");
   g_assert_cmpuint (fixture->recorder.n_destroyed, ==, 8);
 }
 
@@ -471,7 +448,7 @@ test_clock_mock_cancel (MockFixture   *fixture,
   canceller_id = canceller->id;
 
   bk_mock_clock_advance (fixture->clock, 100);
-  assert_events (&fixture->recorder, "canceller@5");
+  test_assert_events (fixture->recorder.events, "canceller@5");
   g_assert_cmpuint (fixture->recorder.n_destroyed, ==, 3);
 
   /* Cancelling a timer that fired does nothing. */
@@ -492,15 +469,15 @@ test_clock_mock_advance_to_next (MockFixture   *fixture,
 
   /* One timer at a time, the first added of a tie. */
   g_assert_true (bk_mock_clock_advance_to_next (fixture->clock));
-  assert_events (&fixture->recorder, "a@500");
+  test_assert_events (fixture->recorder.events, "a@500");
   g_assert_cmpint (elapsed_ms (BK_CLOCK (fixture->clock)), ==, 500);
 
   g_assert_true (bk_mock_clock_advance_to_next (fixture->clock));
-  assert_events (&fixture->recorder, "b@500");
+  test_assert_events (fixture->recorder.events, "b@500");
   g_assert_cmpint (elapsed_ms (BK_CLOCK (fixture->clock)), ==, 500);
 
   g_assert_true (bk_mock_clock_advance_to_next (fixture->clock));
-  assert_events (&fixture->recorder, "late@30000");
+  test_assert_events (fixture->recorder.events, "late@30000");
   g_assert_cmpint (elapsed_ms (BK_CLOCK (fixture->clock)), ==, 30000);
 
   g_assert_false (bk_mock_clock_advance_to_next (fixture->clock));
@@ -525,7 +502,7 @@ test_clock_mock_real_time (MockFixture   *fixture,
 
   bk_mock_clock_advance (fixture->clock, 1000);
   g_assert_cmpint (bk_clock_get_real_time (clock), ==, 43 * G_USEC_PER_SEC);
-  assert_events (&fixture->recorder, "a@10");
+  test_assert_events (fixture->recorder.events, "a@10");
 
   /* Back in time: the monotonic clock does not care. */
   bk_mock_clock_set_real_time (fixture->clock, 0);
@@ -542,11 +519,11 @@ test_clock_mock_huge_delay (MockFixture   *fixture,
   add_timer (&fixture->recorder, 1, "soon");
 
   bk_mock_clock_advance (fixture->clock, 1000);
-  assert_events (&fixture->recorder, "soon@1");
+  test_assert_events (fixture->recorder.events, "soon@1");
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 1);
 
   g_assert_true (bk_mock_clock_advance_to_next (fixture->clock));
-  assert_events (&fixture->recorder, "never@9223372036853775");
+  test_assert_events (fixture->recorder.events, "never@9223372036853775");
   g_assert_cmpint (bk_clock_get_monotonic_time (BK_CLOCK (fixture->clock)), ==, G_MAXINT64);
 }
 

@@ -18,6 +18,8 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
+#include "test-util.h"
+
 /* ------------------------------------------------------------------------ */
 /* Fixture and helpers                                                      */
 /* ------------------------------------------------------------------------ */
@@ -205,29 +207,16 @@ data_file (const char *first,
 }
 
 /* Iterates the default main context until @counter reaches @target, failing
- * after 30 s rather than hanging. */
-static gboolean
-on_timeout (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
+ * rather than hanging. */
 static void
 wait_for (guint *counter,
           guint  target)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (30, on_timeout, &timed_out);
+  GSource *guard = test_guard_new (NULL, "a config change");
 
-  while (*counter < target && !timed_out)
+  while (*counter < target)
     g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (id);
-  g_assert_false (timed_out);
+  test_guard_free (guard);
 }
 
 /* ------------------------------------------------------------------------ */

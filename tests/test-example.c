@@ -9,7 +9,7 @@
 
 #include <libbackend.h>
 
-#define GUARD_SECONDS 20
+#include "test-util.h"
 
 typedef struct
 {
@@ -33,13 +33,6 @@ example_clear (Example *ex)
   g_clear_pointer (&ex->records, g_ptr_array_unref);
   if (ex->raw != NULL)
     g_string_free (g_steal_pointer (&ex->raw), TRUE);
-}
-
-static gboolean
-guard_expired (gpointer user_data)
-{
-  g_error ("test-example: timed out after %d s waiting for %s", GUARD_SECONDS, (const char *) user_data);
-  return G_SOURCE_REMOVE;
 }
 
 static void read_next_line (Example *ex);
@@ -148,11 +141,11 @@ static void
 wait_for_record (Example    *ex,
                  const char *message_part)
 {
-  guint guard = g_timeout_add_seconds (GUARD_SECONDS, guard_expired, (gpointer) message_part);
+  GSource *guard = test_guard_new (NULL, message_part);
 
   while (find_record (ex, message_part, NULL) == NULL && !ex->eof)
     g_main_context_iteration (NULL, TRUE);
-  g_source_remove (guard);
+  test_guard_free (guard);
   if (find_record (ex, message_part, NULL) == NULL)
     g_error ("the example never logged '%s'; it logged:\n%s", message_part, ex->raw->str);
 }
@@ -160,11 +153,11 @@ wait_for_record (Example    *ex,
 static void
 wait_for_exit (Example *ex)
 {
-  guint guard = g_timeout_add_seconds (GUARD_SECONDS, guard_expired, (gpointer) "the example to exit");
+  GSource *guard = test_guard_new (NULL, "the example to exit");
 
   while (!ex->exited || !ex->eof)
     g_main_context_iteration (NULL, TRUE);
-  g_source_remove (guard);
+  test_guard_free (guard);
 }
 
 static guint
@@ -240,75 +233,40 @@ test_example_order (void)
  * HTTP, to the example's real server on loopback
  * ------------------------------------------------------------------------ */
 
-typedef struct
-{
-  SoupMessage *message;
-  GBytes      *body;
-  GError      *error;
-  gboolean     done;
-} Reply;
-
-static void
-reply_clear (Reply *reply)
-{
-  g_clear_object (&reply->message);
-  g_clear_pointer (&reply->body, g_bytes_unref);
-  g_clear_error (&reply->error);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
-
-static void
-reply_received (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Reply *reply = user_data;
-
-  reply->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &reply->error);
-  reply->done = TRUE;
-}
-
 /* Sends @method @path (with @body of @content_type, if any) and iterates the
  * main context, which also keeps reading the example's log, until the
  * answer is in. */
 static void
-example_request (Example    *ex,
-                 const char *method,
-                 const char *path,
-                 const char *content_type,
-                 const char *body,
-                 Reply      *reply)
+example_request (Example      *ex,
+                 const char   *method,
+                 const char   *path,
+                 const char   *content_type,
+                 const char   *body,
+                 TestResponse *reply)
 {
   g_autofree char *url = g_strconcat (ex->base_url, path, NULL);
-  guint guard;
+  SoupMessage *message = soup_message_new (method, url);
 
-  reply->message = soup_message_new (method, url);
-  g_assert_nonnull (reply->message);
+  g_assert_nonnull (message);
   if (body != NULL)
     {
       g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
 
-      soup_message_set_request_body_from_bytes (reply->message, content_type, bytes);
+      soup_message_set_request_body_from_bytes (message, content_type, bytes);
     }
-
-  guard = g_timeout_add_seconds (GUARD_SECONDS, guard_expired, (gpointer) url);
-  soup_session_send_and_read_async (ex->session, reply->message, G_PRIORITY_DEFAULT, NULL,
-                                    reply_received, reply);
-  while (!reply->done)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (guard);
+  test_response_send (reply, ex->session, message);
+  test_wait_for (&reply->done, url);
   g_assert_no_error (reply->error);
 }
 
 /* Asserts the status and that the body is JSON equal to @expected_json
  * (object members in any order). */
 static void
-assert_reply (Reply      *reply,
-              guint       expected_status,
-              const char *expected_json)
+assert_reply (TestResponse *reply,
+              guint         expected_status,
+              const char   *expected_json)
 {
-  g_autofree char *text = g_strndup (g_bytes_get_data (reply->body, NULL), g_bytes_get_size (reply->body));
+  g_autofree char *text = test_bytes_to_string (reply->body);
   g_autoptr(JsonNode) expected = NULL;
   g_autoptr(JsonNode) actual = NULL;
   g_autoptr(GError) error = NULL;
@@ -337,7 +295,7 @@ assert_reply (Reply      *reply,
 
 #define assert_request(ex, method, path, content_type, body, expected_status, expected_json) \
   G_STMT_START {                                                                             \
-    g_auto(Reply) reply__ = { 0 };                                                           \
+    g_auto(TestResponse) reply__ = { 0 };                                                    \
     example_request ((ex), (method), (path), (content_type), (body), &reply__);              \
     assert_reply (&reply__, (expected_status), (expected_json));                             \
   } G_STMT_END
@@ -351,7 +309,7 @@ test_example_http (void)
   JsonObject *record;
   const char *listening;
   g_autofree char *curl_list = NULL;
-  g_auto(Reply) created = { 0 };
+  g_auto(TestResponse) created = { 0 };
   const char *bad_bodies[][2] = {
     { "{}", "Missing required field 'text' in request body" },
     { "{\"text\":\"\"}", "Field 'text' in request body must be a non-empty string" },
@@ -369,8 +327,7 @@ test_example_http (void)
   g_assert_true (g_str_has_prefix (listening, "Listening on http://127.0.0.1:"));
   ex.base_url = g_strdup (listening + strlen ("Listening on "));
   g_assert_false (g_str_has_suffix (ex.base_url, ":7007")); /* the ephemeral port */
-  ex.session = soup_session_new ();
-  soup_session_set_proxy_resolver (ex.session, NULL);
+  ex.session = test_session_new ();
 
   /* The plugin logs through its own (overridden) logger... */
   record = find_record (&ex, "Routes added under /api/notes", NULL);
@@ -410,7 +367,7 @@ test_example_http (void)
   /* bad bodies: 400 InputError naming the field; nothing is stored */
   for (guint i = 0; i < G_N_ELEMENTS (bad_bodies); i++)
     {
-      g_auto(Reply) reply = { 0 };
+      g_auto(TestResponse) reply = { 0 };
       g_autoptr(JsonNode) node = NULL;
       JsonObject *error;
 

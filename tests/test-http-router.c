@@ -6,6 +6,8 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
+#include "test-util.h"
+
 #define LOOPBACK_CONFIG "{\"backend\":{\"listen\":{\"host\":\"127.0.0.1\",\"port\":0}}}"
 
 typedef struct
@@ -45,74 +47,6 @@ trace_add (const char *format,
   va_end (args);
 }
 
-typedef struct
-{
-  gboolean      done;
-  SoupMessage  *message;
-  GBytes       *body;
-  GError       *error;
-  GCancellable *cancellable;
-} Response;
-
-static void
-response_clear (Response *response)
-{
-  g_clear_object (&response->message);
-  g_clear_pointer (&response->body, g_bytes_unref);
-  g_clear_error (&response->error);
-  g_clear_object (&response->cancellable);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Response, response_clear)
-
-static gboolean
-guard_timeout (gpointer user_data)
-{
-  g_error ("timed out waiting for %s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
-static GSource *
-guard_new (const char *what)
-{
-  GSource *guard = g_timeout_source_new_seconds (10);
-
-  g_source_set_callback (guard, guard_timeout, (gpointer) what, NULL);
-  g_source_attach (guard, NULL);
-  return guard;
-}
-
-static void
-guard_free (GSource *guard)
-{
-  g_source_destroy (guard);
-  g_source_unref (guard);
-}
-
-/* Iterates the default main context until *@flag, failing after 10 s. */
-static void
-wait_for (gboolean   *flag,
-          const char *what)
-{
-  GSource *guard = guard_new (what);
-
-  while (!*flag)
-    g_main_context_iteration (NULL, TRUE);
-  guard_free (guard);
-}
-
-/* The same, until *@pointer is set. */
-static void
-wait_for_pointer (gpointer   *pointer,
-                  const char *what)
-{
-  GSource *guard = guard_new (what);
-
-  while (*pointer == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  guard_free (guard);
-}
-
 /* Completes a task the test was handed (transfer full) and releases it. */
 static void
 complete_task (GTask **task)
@@ -122,45 +56,23 @@ complete_task (GTask **task)
   g_task_return_boolean (owned, TRUE);
 }
 
+/* Starts a request; test_wait_for (&response->done) for its answer. */
 static void
-sent (GObject      *source,
-      GAsyncResult *result,
-      gpointer      user_data)
-{
-  Response *response = user_data;
-
-  response->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &response->error);
-  response->done = TRUE;
-}
-
-static char *
-bytes_to_string (GBytes *bytes)
-{
-  gsize size = 0;
-  const char *data = g_bytes_get_data (bytes, &size);
-
-  return size > 0 ? g_strndup (data, size) : g_strdup ("");
-}
-
-/* Starts a request; wait_for (&response->done) for its answer. */
-static void
-send_request (Fixture    *f,
-              const char *method,
-              const char *path,
-              const char *content_type,
-              GBytes     *body,
-              Response   *response)
+send_request (Fixture      *f,
+              const char   *method,
+              const char   *path,
+              const char   *content_type,
+              GBytes       *body,
+              TestResponse *response)
 {
   g_autofree char *base_url = bk_root_http_router_dup_base_url (f->root_router);
   g_autofree char *url = g_strconcat (base_url, path, NULL);
+  SoupMessage *message = soup_message_new (method, url);
 
-  response->message = soup_message_new (method, url);
-  g_assert_nonnull (response->message);
+  g_assert_nonnull (message);
   if (body != NULL)
-    soup_message_set_request_body_from_bytes (response->message, content_type, body);
-  response->cancellable = g_cancellable_new ();
-  soup_session_send_and_read_async (f->session, response->message, G_PRIORITY_DEFAULT,
-                                    response->cancellable, sent, response);
+    soup_message_set_request_body_from_bytes (message, content_type, body);
+  test_response_send (response, f->session, message);
 }
 
 static guint
@@ -171,13 +83,13 @@ request (Fixture    *f,
          const char *body,
          char      **out_body)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autoptr(GBytes) bytes = body != NULL ? g_bytes_new (body, strlen (body)) : NULL;
 
   send_request (f, method, path, content_type, bytes, &response);
-  wait_for (&response.done, path);
+  test_wait_for (&response.done, path);
   g_assert_no_error (response.error);
-  *out_body = bytes_to_string (response.body);
+  *out_body = test_bytes_to_string (response.body);
   return soup_message_get_status (response.message);
 }
 
@@ -588,8 +500,7 @@ fixture_set_up (Fixture       *f,
 
   f->slow = g_strcmp0 (mode, "slow") == 0;
   f->hold_shutdown = g_strcmp0 (mode, "hold-shutdown") == 0;
-  f->session = soup_session_new ();
-  soup_session_set_proxy_resolver (f->session, NULL);
+  f->session = test_session_new ();
 
   f->backend = bk_backend_new_specialized (bk_mock_root_config_factory_new (LOOPBACK_CONFIG),
                                            bk_mock_root_logger_factory_new (),
@@ -613,14 +524,13 @@ fixture_set_up (Fixture       *f,
   if (f->slow)
     {
       /* The slow plugin's init has been called: its router is mounted. */
-      wait_for_pointer ((gpointer *) &f->slow_init, "the slow plugin's init");
+      test_wait_for_pointer ((gpointer *) &f->slow_init, "the slow plugin's init");
       g_assert_false (start_done);
       /* Let the other plugins finish, so that only the tests add timers. */
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
+      test_settle ();
     }
   else
-    wait_for (&start_done, "the backend to start");
+    test_wait_for (&start_done, "the backend to start");
   g_assert_nonnull (f->root_router);
 }
 
@@ -633,12 +543,12 @@ fixture_tear_down (Fixture       *f,
   if (f->slow_init != NULL)
     {
       complete_task (&f->slow_init);
-      wait_for (&start_done, "the backend to start");
+      test_wait_for (&start_done, "the backend to start");
     }
   if (!f->stopped)
     {
       bk_backend_stop_async (f->backend, NULL, stopped, &done);
-      wait_for (&done, "the backend to stop");
+      test_wait_for (&done, "the backend to stop");
     }
 
   g_clear_object (&f->held);
@@ -682,14 +592,14 @@ static void
 test_http_router_header (Fixture       *f,
                          gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *body = NULL;
 
   send_request (f, "GET", "/api/todo/todos/1", NULL, NULL, &response);
   soup_message_headers_replace (soup_message_get_request_headers (response.message), "X-Test", "yes");
-  wait_for (&response.done, "a request with a header");
+  test_wait_for (&response.done, "a request with a header");
   g_assert_no_error (response.error);
-  body = bytes_to_string (response.body);
+  body = test_bytes_to_string (response.body);
   g_assert_cmpstr (body, ==, "{\"id\":\"1\",\"q\":null,\"path\":\"/todos/1\",\"accept\":\"yes\"}");
   /* The root router's headers are there too. */
   g_assert_nonnull (soup_message_headers_get_one (soup_message_get_response_headers (response.message),
@@ -727,13 +637,13 @@ static void
 test_http_router_method_not_allowed (Fixture       *f,
                                      gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *body = NULL;
 
   send_request (f, "PUT", "/api/todo/todos/1", NULL, NULL, &response);
-  wait_for (&response.done, "PUT");
+  test_wait_for (&response.done, "PUT");
   g_assert_no_error (response.error);
-  body = bytes_to_string (response.body);
+  body = test_bytes_to_string (response.body);
   g_assert_cmpuint (soup_message_get_status (response.message), ==, 405);
   g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (response.message), "Allow"),
                    ==, "GET, HEAD, DELETE");
@@ -748,7 +658,7 @@ test_http_router_body_errors (Fixture       *f,
 {
   g_autoptr(GByteArray) big = g_byte_array_new ();
   g_autoptr(GBytes) bytes = NULL;
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *body = NULL;
 
   assert_request (f, "POST", "/api/todo/todos", "text/plain", "{}", 415,
@@ -771,9 +681,9 @@ test_http_router_body_errors (Fixture       *f,
   g_byte_array_append (big, (const guint8 *) "\"", 1);
   bytes = g_byte_array_free_to_bytes (g_steal_pointer (&big));
   send_request (f, "POST", "/api/todo/todos", "application/json", bytes, &response);
-  wait_for (&response.done, "a large body");
+  test_wait_for (&response.done, "a large body");
   g_assert_no_error (response.error);
-  body = bytes_to_string (response.body);
+  body = test_bytes_to_string (response.body);
   g_assert_cmpstr (body, ==,
                    ERROR_BODY ("PayloadTooLargeError", "Request body is larger than the limit of 1048576 bytes",
                                "POST", "/api/todo/todos", 413));
@@ -801,22 +711,22 @@ static void
 test_http_router_disconnect (Fixture       *f,
                              gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   GSource *guard;
 
   send_request (f, "GET", "/api/todo/hang", NULL, NULL, &response);
-  wait_for_pointer ((gpointer *) &f->held, "the /hang handler");
+  test_wait_for_pointer ((gpointer *) &f->held, "the /hang handler");
   g_assert_false (bk_http_request_has_responded (f->held));
   g_assert_false (g_cancellable_is_cancelled (bk_http_request_get_cancellable (f->held)));
 
   g_cancellable_cancel (response.cancellable);
-  wait_for (&response.done, "the client to give up");
+  test_wait_for (&response.done, "the client to give up");
   g_assert_error (response.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
-  guard = guard_new ("the server to notice the client is gone");
+  guard = test_guard_new (NULL, "the server to notice the client is gone");
   while (!g_cancellable_is_cancelled (bk_http_request_get_cancellable (f->held)))
     g_main_context_iteration (NULL, TRUE);
-  guard_free (guard);
+  test_guard_free (guard);
   g_assert_true (bk_http_request_has_responded (f->held));
   bk_http_request_respond (f->held, 200, NULL, NULL);
 }
@@ -826,11 +736,11 @@ static void
 wait_for_pause_timer (Fixture *f,
                       guint    timers)
 {
-  GSource *guard = guard_new ("the request's pause timer");
+  GSource *guard = test_guard_new (NULL, "the request's pause timer");
 
   while (bk_mock_clock_get_n_pending (f->clock) != timers + 1)
     g_main_context_iteration (NULL, TRUE);
-  guard_free (guard);
+  test_guard_free (guard);
 }
 
 /* R64: requests before the plugin has started wait for it. */
@@ -838,7 +748,7 @@ static void
 test_http_router_pause_released (Fixture       *f,
                                  gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   guint timers = bk_mock_clock_get_n_pending (f->clock);
   g_autofree char *body = NULL;
 
@@ -847,12 +757,12 @@ test_http_router_pause_released (Fixture       *f,
   g_assert_false (response.done);
 
   complete_task (&f->slow_init);
-  wait_for (&response.done, "the paused request");
+  test_wait_for (&response.done, "the paused request");
   g_assert_no_error (response.error);
-  body = bytes_to_string (response.body);
+  body = test_bytes_to_string (response.body);
   g_assert_cmpuint (soup_message_get_status (response.message), ==, 200);
   g_assert_cmpstr (body, ==, "pong");
-  wait_for (&start_done, "the backend to start");
+  test_wait_for (&start_done, "the backend to start");
 
   /* Later requests go straight through. */
   assert_request (f, "GET", "/api/slow/ping", NULL, NULL, 200, "pong");
@@ -862,7 +772,7 @@ static void
 test_http_router_pause_timeout (Fixture       *f,
                                 gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   guint timers = bk_mock_clock_get_n_pending (f->clock);
   g_autofree char *body = NULL;
 
@@ -875,9 +785,9 @@ test_http_router_pause_timeout (Fixture       *f,
   g_assert_false (response.done);
 
   bk_mock_clock_advance (f->clock, 1);
-  wait_for (&response.done, "the paused request to time out");
+  test_wait_for (&response.done, "the paused request to time out");
   g_assert_no_error (response.error);
-  body = bytes_to_string (response.body);
+  body = test_bytes_to_string (response.body);
   g_assert_cmpuint (soup_message_get_status (response.message), ==, 503);
   g_assert_cmpstr (body, ==,
                    ERROR_BODY ("ServiceUnavailableError", "Service has not started up yet",
@@ -897,12 +807,12 @@ test_http_router_shutdown (Fixture       *f,
   /* Plugin shutdown hooks run before the root ones, where the test's
    * hook holds the server up. */
   bk_backend_stop_async (f->backend, NULL, stopped, &done);
-  wait_for_pointer ((gpointer *) &f->shutdown_hook, "the root shutdown hook");
+  test_wait_for_pointer ((gpointer *) &f->shutdown_hook, "the root shutdown hook");
   assert_request (f, "GET", "/api/todo/todos/1", NULL, NULL, 503,
                   ERROR_BODY ("ServiceUnavailableError", "Service is shutting down",
                               "GET", "/api/todo/todos/1", 503));
   complete_task (&f->shutdown_hook);
-  wait_for (&done, "the backend to stop");
+  test_wait_for (&done, "the backend to stop");
   f->stopped = TRUE;
 }
 
@@ -911,21 +821,21 @@ test_http_router_shutdown (Fixture       *f,
 
 /* Sends a request and waits for its answer; the caller clears @response. */
 static void
-send_and_wait (Fixture    *f,
-               const char *method,
-               const char *path,
-               Response   *response,
-               char      **out_body)
+send_and_wait (Fixture      *f,
+               const char   *method,
+               const char   *path,
+               TestResponse *response,
+               char        **out_body)
 {
   send_request (f, method, path, NULL, NULL, response);
-  wait_for (&response->done, path);
+  test_wait_for (&response->done, path);
   g_assert_no_error (response->error);
-  *out_body = bytes_to_string (response->body);
+  *out_body = test_bytes_to_string (response->body);
 }
 
 static const char *
-response_header (Response   *response,
-                 const char *name)
+response_header (TestResponse *response,
+                 const char   *name)
 {
   return soup_message_headers_get_one (soup_message_get_response_headers (response->message), name);
 }
@@ -936,7 +846,7 @@ static void
 test_http_router_middleware_order (Fixture       *f,
                                    gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *body = NULL;
 
   send_and_wait (f, "GET", "/api/mw/ORDER", &response, &body);
@@ -953,7 +863,7 @@ static void
 test_http_router_middleware_short_circuit (Fixture       *f,
                                            gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *body = NULL;
 
   send_and_wait (f, "GET", "/api/mw/private/x?y=1", &response, &body);
@@ -976,20 +886,20 @@ static void
 test_http_router_middleware_async (Fixture       *f,
                                    gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *body = NULL;
 
   send_request (f, "GET", "/api/mw/later", NULL, NULL, &response);
-  wait_for_pointer ((gpointer *) &f->held_mw, "the /later middleware");
+  test_wait_for_pointer ((gpointer *) &f->held_mw, "the /later middleware");
   for (int i = 0; i < 10; i++)
     g_main_context_iteration (NULL, FALSE);
   g_assert_false (response.done);
   g_assert_cmpstr (trace->str, ==, "outer later");
 
   g_idle_add_full (G_PRIORITY_DEFAULT, call_next, g_object_ref (f->held_mw), g_object_unref);
-  wait_for (&response.done, "the request after next");
+  test_wait_for (&response.done, "the request after next");
   g_assert_no_error (response.error);
-  body = bytes_to_string (response.body);
+  body = test_bytes_to_string (response.body);
   g_assert_cmpuint (soup_message_get_status (response.message), ==, 200);
   g_assert_cmpstr (body, ==, "ok");
   g_assert_cmpstr (trace->str, ==, "outer later later-handler outer-hook");
@@ -1001,22 +911,21 @@ static void
 test_http_router_middleware_disconnect (Fixture       *f,
                                         gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   GSource *guard;
 
   send_request (f, "GET", "/api/mw/later", NULL, NULL, &response);
-  wait_for_pointer ((gpointer *) &f->held_mw, "the /later middleware");
+  test_wait_for_pointer ((gpointer *) &f->held_mw, "the /later middleware");
   g_cancellable_cancel (response.cancellable);
-  wait_for (&response.done, "the client to give up");
+  test_wait_for (&response.done, "the client to give up");
 
-  guard = guard_new ("the server to notice the client is gone");
+  guard = test_guard_new (NULL, "the server to notice the client is gone");
   while (!g_cancellable_is_cancelled (bk_http_request_get_cancellable (f->held_mw)))
     g_main_context_iteration (NULL, TRUE);
-  guard_free (guard);
+  test_guard_free (guard);
 
   bk_http_request_next (f->held_mw);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  test_settle ();
   g_assert_cmpstr (trace->str, ==, "outer later");
 }
 
@@ -1025,8 +934,8 @@ static void
 test_http_router_middleware_not_found (Fixture       *f,
                                        gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
-  g_auto(Response) response_405 = { 0 };
+  g_auto(TestResponse) response = { 0 };
+  g_auto(TestResponse) response_405 = { 0 };
   g_autofree char *body = NULL;
   g_autofree char *body_405 = NULL;
 
@@ -1094,7 +1003,7 @@ static void
 test_http_router_nested_method_not_allowed (Fixture       *f,
                                             gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *body = NULL;
 
   send_and_wait (f, "PUT", "/api/mw/users/7/todos/3", &response, &body);

@@ -9,6 +9,8 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
+#include "test-util.h"
+
 #define OK "{\"status\":\"ok\"}"
 
 static char *
@@ -58,65 +60,22 @@ https_config (const char *cert,
   return json_to_string (root, FALSE);
 }
 
-static BkServiceFactoryTester *
-tester_new (const char *config)
-{
-  return bk_service_factory_tester_new (bk_service_ref_create_default_factory (BK_SERVICE_ROOT_HTTP_ROUTER),
-                                        bk_mock_root_config_factory_new (config),
-                                        NULL);
-}
-
-typedef struct
-{
-  gboolean  done;
-  GBytes   *body;
-  GError   *error;
-} Response;
-
-static void
-sent (GObject      *source,
-      GAsyncResult *result,
-      gpointer      user_data)
-{
-  Response *response = user_data;
-
-  response->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &response->error);
-  response->done = TRUE;
-}
-
-static gboolean
-guard_timeout (gpointer user_data)
-{
-  g_error ("timed out waiting for %s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
 static guint
 get (SoupSession  *session,
      const char   *url,
      char        **body,
      GError      **error)
 {
-  g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
-  GSource *guard = g_timeout_source_new_seconds (10);
-  Response response = { 0 };
+  g_auto(TestResponse) response = { 0 };
 
-  g_source_set_callback (guard, guard_timeout, (gpointer) url, NULL);
-  g_source_attach (guard, NULL);
-  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, NULL, sent, &response);
-  while (!response.done)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_destroy (guard);
-  g_source_unref (guard);
-
+  test_request (session, "GET", url, &response);
   if (response.error != NULL)
     {
-      g_propagate_error (error, response.error);
+      g_propagate_error (error, g_steal_pointer (&response.error));
       return 0;
     }
-  *body = g_strndup (g_bytes_get_data (response.body, NULL), g_bytes_get_size (response.body));
-  g_bytes_unref (response.body);
-  return soup_message_get_status (message);
+  *body = test_bytes_to_string (response.body);
+  return soup_message_get_status (response.message);
 }
 
 /* A client that trusts the test certificate as its only authority. */
@@ -129,8 +88,7 @@ trusting_session_new (void)
   SoupSession *session;
 
   g_assert_no_error (error);
-  session = soup_session_new ();
-  soup_session_set_proxy_resolver (session, NULL);
+  session = test_session_new ();
   soup_session_set_tls_database (session, database);
   return session;
 }
@@ -141,9 +99,9 @@ test_http_tls_serves (void)
   g_autofree char *cert = read_data ("tls-cert.pem");
   g_autofree char *key = read_data ("tls-key.pem");
   g_autofree char *config = https_config (cert, key);
-  g_autoptr(BkServiceFactoryTester) tester = tester_new (config);
+  g_autoptr(BkServiceFactoryTester) tester = test_root_http_tester_new (config);
   g_autoptr(SoupSession) session = trusting_session_new ();
-  g_autoptr(SoupSession) plain = soup_session_new ();
+  g_autoptr(SoupSession) plain = test_session_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *base_url = NULL;
   g_autofree char *url = NULL;
@@ -166,7 +124,6 @@ test_http_tls_serves (void)
   g_assert_cmpstr (body, ==, OK);
 
   /* A client that does not trust it fails the handshake. */
-  soup_session_set_proxy_resolver (plain, NULL);
   g_assert_cmpuint (get (plain, url, &body, &error), ==, 0);
   g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
   g_clear_error (&error);
@@ -224,7 +181,7 @@ test_http_tls_bad (gconstpointer data)
       config = https_config (cert, key);
     }
 
-  tester = tester_new (config);
+  tester = test_root_http_tester_new (config);
   g_assert_null (bk_service_factory_tester_get_subject (tester, NULL, &error));
   g_assert_nonnull (error);
   g_test_message ("%s", error->message);
@@ -235,7 +192,7 @@ test_http_tls_bad (gconstpointer data)
 static void
 test_http_tls_off (void)
 {
-  g_autoptr(BkServiceFactoryTester) tester = tester_new ("{\"backend\":{\"listen\":\"127.0.0.1:0\",\"https\":false}}");
+  g_autoptr(BkServiceFactoryTester) tester = test_root_http_tester_new ("{\"backend\":{\"listen\":\"127.0.0.1:0\",\"https\":false}}");
   g_autoptr(GError) error = NULL;
   g_autofree char *base_url = NULL;
   BkRootHttpRouter *router;

@@ -6,6 +6,8 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
+#include "test-util.h"
+
 #define PLUGIN_ID "test-plugin"
 
 typedef struct
@@ -273,33 +275,17 @@ store_result_cb (GObject      *object,
   *out = g_object_ref (result);
 }
 
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* Iterates the thread-default main context until @result is set, failing the
  * test instead of hanging. */
 static void
 wait_for_result (GAsyncResult **result)
 {
   g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-  g_autoptr(GSource) timeout = g_timeout_source_new_seconds (10);
-  gboolean timed_out = FALSE;
+  GSource *guard = test_guard_new (context, "the phase to complete");
 
-  g_source_set_callback (timeout, timeout_cb, &timed_out, NULL);
-  g_source_attach (timeout, context);
-
-  while (*result == NULL && !timed_out)
+  while (*result == NULL)
     g_main_context_iteration (context, TRUE);
-
-  g_source_destroy (timeout);
-  if (timed_out)
-    g_error ("timed out waiting for the phase to complete");
+  test_guard_free (guard);
 }
 
 static void
@@ -327,14 +313,6 @@ run_phase (BkLifecycle      *lifecycle,
 }
 
 static void
-assert_events (Fixture    *fixture,
-               const char *expected)
-{
-  g_assert_cmpstr (g_strchomp (fixture->events->str), ==, expected);
-  g_string_truncate (fixture->events, 0);
-}
-
-static void
 test_lifecycle_order_root (Fixture       *fixture,
                            gconstpointer  data)
 {
@@ -350,14 +328,14 @@ test_lifecycle_order_root (Fixture       *fixture,
   g_assert_cmpstr (fixture->events->str, ==, "");
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP);
-  assert_events (fixture, "s1 s2> s2< s3");
+  test_assert_events (fixture->events, "s1 s2> s2< s3");
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN);
-  assert_events (fixture, "b1 b2> b2<");
+  test_assert_events (fixture->events, "b1 b2> b2<");
 
   /* Shutdown hooks run in the reverse order of registration. */
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN);
-  assert_events (fixture, "d3 d2 d1> d1<");
+  test_assert_events (fixture->events, "d3 d2 d1> d1<");
 
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, NULL), ==, 0);
 }
@@ -372,15 +350,15 @@ test_lifecycle_order_plugin (Fixture       *fixture,
   add_async (fixture, BK_LIFECYCLE_PHASE_SHUTDOWN, "d2", FALSE, 1);
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP);
-  assert_events (fixture, "s1 s2> s2<");
+  test_assert_events (fixture->events, "s1 s2> s2<");
 
   /* A plugin lifecycle has no before-shutdown hooks; running the phase is
    * harmless. */
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN);
-  assert_events (fixture, "");
+  test_assert_events (fixture->events, "");
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN);
-  assert_events (fixture, "d2> d2< d1");
+  test_assert_events (fixture->events, "d2> d2< d1");
 }
 
 static void
@@ -392,14 +370,14 @@ test_lifecycle_phase_once (Fixture       *fixture,
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP);
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP);
-  assert_events (fixture, "s");
+  test_assert_events (fixture->events, "s");
 
   /* As Backstage's "should execute registered shutdown hook": three calls,
    * one run. */
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN);
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN);
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN);
-  assert_events (fixture, "d> d<");
+  test_assert_events (fixture->events, "d> d<");
 }
 
 /* A second run started while the first is still going completes at once,
@@ -428,7 +406,7 @@ test_lifecycle_phase_once_concurrent (Fixture       *fixture,
   g_assert_true (bk_lifecycle_run_phase_finish (fixture->lifecycle, first, &error));
   g_assert_no_error (error);
 
-  assert_events (fixture, "slow> slow<");
+  test_assert_events (fixture->events, "slow> slow<");
 }
 
 typedef struct
@@ -465,7 +443,7 @@ test_lifecycle_failing_hook (gconstpointer data)
   add_async (fixture, failure->phase, "h4", FALSE, 0);
 
   run_phase (fixture->lifecycle, failure->phase);
-  assert_events (fixture, shutdown ? "h4> h4< h3> h3< h2 h1" : "h1 h2 h3> h3< h4> h4<");
+  test_assert_events (fixture->events, shutdown ? "h4> h4< h3> h3< h2 h1" : "h1 h2 h3> h3< h4> h4<");
 
   pattern = g_strdup_printf ("%s*", failure->message);
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, pattern), ==, 2);
@@ -515,7 +493,7 @@ test_lifecycle_failing_hook_no_error (Fixture       *fixture,
   add_sync (fixture, BK_LIFECYCLE_PHASE_STARTUP, "after", FALSE);
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP);
-  assert_events (fixture, "after");
+  test_assert_events (fixture->events, "after");
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR,
                                           "Startup hook failed, *"), ==, 2);
 }
@@ -569,7 +547,7 @@ test_lifecycle_add_after_phase_root (Fixture       *fixture,
   assert_refused (fixture, BK_LIFECYCLE_PHASE_SHUTDOWN,
                   "Attempted to add shutdown hook after shutdown");
 
-  assert_events (fixture, "b d2 d1");
+  test_assert_events (fixture->events, "b d2 d1");
 }
 
 /* Shutdown without before-shutdown (a stop after a failed start, say) also
@@ -586,7 +564,7 @@ test_lifecycle_add_before_shutdown_after_shutdown (Fixture       *fixture,
 
   /* Startup was never run: it still takes hooks. */
   add_sync (fixture, BK_LIFECYCLE_PHASE_STARTUP, "s", FALSE);
-  assert_events (fixture, "");
+  test_assert_events (fixture->events, "");
 }
 
 static void
@@ -639,7 +617,7 @@ test_lifecycle_add_during_phase (Fixture       *fixture,
   g_assert_error (nested.error, BK_BACKEND_ERROR, BK_BACKEND_ERROR_REGISTRATION);
   g_assert_cmpstr (nested.error->message, ==, "Attempted to add startup hook after startup");
   g_clear_error (&nested.error);
-  assert_events (fixture, "");
+  test_assert_events (fixture->events, "");
 }
 
 static void
@@ -665,12 +643,12 @@ test_lifecycle_async_sequence (Fixture       *fixture,
   add_async (fixture, BK_LIFECYCLE_PHASE_SHUTDOWN, "slow", FALSE, 10);
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP);
-  assert_events (fixture, "slow> slow< quick> quick< medium> medium< sync");
+  test_assert_events (fixture->events, "slow> slow< quick> quick< medium> medium< sync");
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR,
                                           "Startup hook failed, medium failed"), ==, 1);
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN);
-  assert_events (fixture, "slow> slow< quick> quick<");
+  test_assert_events (fixture->events, "slow> slow< quick> quick<");
 }
 
 /* A hook's data is released once the hook has run; hooks that never ran are
@@ -741,8 +719,7 @@ test_lifecycle_main_context (Fixture       *fixture,
   bk_lifecycle_run_phase_async (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP, NULL,
                                 context_done_cb, &check);
   /* Nothing runs while only the global default context is iterated. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  test_settle ();
   g_assert_null (check.result);
   wait_for_result (&check.result);
   g_main_context_pop_thread_default (context);
@@ -869,21 +846,13 @@ complete_held (Fixture  *fixture,
   g_object_unref (task);
 }
 
-/* Runs whatever the main context has to do, without waiting. */
-static void
-settle (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 static void
 start_phase (Fixture           *fixture,
              BkLifecyclePhase   phase,
              GAsyncResult     **result)
 {
   bk_lifecycle_run_phase_async (fixture->lifecycle, phase, NULL, store_result_cb, result);
-  settle ();
+  test_settle ();
 }
 
 static void
@@ -923,19 +892,19 @@ test_lifecycle_deadline_hung_root (Fixture       *fixture,
   add_sync (fixture, BK_LIFECYCLE_PHASE_STARTUP, "s3", FALSE);
 
   start_phase (fixture, BK_LIFECYCLE_PHASE_STARTUP, &result);
-  assert_events (fixture, "s1 hung>");
+  test_assert_events (fixture->events, "s1 hung>");
   g_assert_null (result);
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 1);
 
   bk_mock_clock_advance (fixture->clock, 29999);
-  settle ();
+  test_settle ();
   g_assert_null (result);
-  assert_events (fixture, "");
+  test_assert_events (fixture->events, "");
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, NULL), ==, 0);
 
   bk_mock_clock_advance (fixture->clock, 1);
   finish_phase (fixture, &result);
-  assert_events (fixture, "s3");
+  test_assert_events (fixture->events, "s3");
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 0);
 
   expected = g_strdup_printf ("Startup hook registered at %s did not complete within 30000 ms "
@@ -948,9 +917,9 @@ test_lifecycle_deadline_hung_root (Fixture       *fixture,
   /* The abandoned hook still holds its data until it completes. */
   g_assert_cmpuint (fixture->n_destroyed, ==, 2);
   complete_held (fixture, FALSE);
-  settle ();
+  test_settle ();
   g_assert_cmpuint (fixture->n_destroyed, ==, 3);
-  assert_events (fixture, "");
+  test_assert_events (fixture->events, "");
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, NULL), ==, 1);
 }
 
@@ -975,12 +944,12 @@ test_lifecycle_deadline_hung_plugin (Fixture       *fixture,
   add_async (fixture, BK_LIFECYCLE_PHASE_SHUTDOWN, "d3", FALSE, 1);
 
   start_phase (fixture, BK_LIFECYCLE_PHASE_SHUTDOWN, &result);
-  assert_events (fixture, "d3> d3< d2>");
+  test_assert_events (fixture->events, "d3> d3< d2>");
   g_assert_null (result);
 
   bk_mock_clock_advance (fixture->clock, 30000);
   finish_phase (fixture, &result);
-  assert_events (fixture, "d1");
+  test_assert_events (fixture->events, "d1");
 
   expected = g_strdup_printf ("Plugin shutdown hook registered at %s for plugin '" PLUGIN_ID "' "
                               "did not complete within 30000 ms and was abandoned", location);
@@ -988,7 +957,7 @@ test_lifecycle_deadline_hung_plugin (Fixture       *fixture,
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, NULL), ==, 1);
 
   complete_held (fixture, FALSE);
-  settle ();
+  test_settle ();
 }
 
 /* Each hook has its own deadline, counted from when it starts; a hook that
@@ -1005,29 +974,29 @@ test_lifecycle_deadline_each_hook (Fixture       *fixture,
   add_sync (fixture, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN, "last", FALSE);
 
   start_phase (fixture, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN, &result);
-  assert_events (fixture, "quick> quick< h1>");
+  test_assert_events (fixture->events, "quick> quick< h1>");
   /* Only h1's deadline: quick's was cancelled when it completed. */
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 1);
 
   bk_mock_clock_advance (fixture->clock, 20000);
-  settle ();
-  assert_events (fixture, "");
+  test_settle ();
+  test_assert_events (fixture->events, "");
 
   /* h1 abandoned at 30 s; h2 starts then, its deadline at 60 s. */
   bk_mock_clock_advance (fixture->clock, 10000);
-  settle ();
-  assert_events (fixture, "h2>");
+  test_settle ();
+  test_assert_events (fixture->events, "h2>");
   g_assert_null (result);
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 1);
 
   bk_mock_clock_advance (fixture->clock, 29999);
-  settle ();
+  test_settle ();
   g_assert_null (result);
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, NULL), ==, 1);
 
   bk_mock_clock_advance (fixture->clock, 1);
   finish_phase (fixture, &result);
-  assert_events (fixture, "last");
+  test_assert_events (fixture->events, "last");
   g_assert_cmpint (elapsed_ms (fixture), ==, 60000);
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR,
                                           "Before shutdown hook registered at tests/test-lifecycle.c:*"
@@ -1036,7 +1005,7 @@ test_lifecycle_deadline_each_hook (Fixture       *fixture,
 
   complete_held (fixture, FALSE);
   complete_held (fixture, FALSE);
-  settle ();
+  test_settle ();
   g_assert_cmpuint (fixture->n_destroyed, ==, 4);
 }
 
@@ -1055,17 +1024,17 @@ test_lifecycle_deadline_late_completion (Fixture       *fixture,
 
   start_phase (fixture, BK_LIFECYCLE_PHASE_STARTUP, &result);
   bk_mock_clock_advance (fixture->clock, 30000);
-  settle ();
+  test_settle ();
   bk_mock_clock_advance (fixture->clock, 30000);
   finish_phase (fixture, &result);
-  assert_events (fixture, "h1> h2> next");
+  test_assert_events (fixture->events, "h1> h2> next");
   g_assert_cmpuint (fixture->n_destroyed, ==, 1);
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, NULL), ==, 2);
 
   /* Late, and failing: not logged. */
   complete_held (fixture, TRUE);
-  settle ();
-  assert_events (fixture, "");
+  test_settle ();
+  test_assert_events (fixture->events, "");
   g_assert_cmpuint (fixture->n_destroyed, ==, 2);
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, NULL), ==, 2);
 
@@ -1077,8 +1046,8 @@ test_lifecycle_deadline_late_completion (Fixture       *fixture,
   g_clear_object (&fixture->tester);
 
   complete_held (fixture, FALSE);
-  settle ();
-  assert_events (fixture, "");
+  test_settle ();
+  test_assert_events (fixture->events, "");
   g_assert_cmpuint (fixture->n_destroyed, ==, 3);
 }
 
@@ -1092,11 +1061,11 @@ test_lifecycle_deadline_in_time (Fixture       *fixture,
   add_sync (fixture, BK_LIFECYCLE_PHASE_STARTUP, "b", FALSE);
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP);
-  assert_events (fixture, "a> a< b");
+  test_assert_events (fixture->events, "a> a< b");
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture->clock), ==, 0);
 
   bk_mock_clock_advance (fixture->clock, 3600 * 1000);
-  settle ();
+  test_settle ();
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, NULL), ==, 1);
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR,
                                           "Startup hook failed, a failed"), ==, 1);
@@ -1119,7 +1088,7 @@ test_lifecycle_deadline_advance_to_next (Fixture       *fixture,
   g_assert_false (bk_mock_clock_advance_to_next (fixture->clock));
 
   complete_held (fixture, FALSE);
-  settle ();
+  test_settle ();
 }
 
 static void
@@ -1154,7 +1123,7 @@ test_lifecycle_deadline_unknown_place (Fixture       *fixture,
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, expected), ==, 1);
 
   complete_held (fixture, FALSE);
-  settle ();
+  test_settle ();
 }
 
 typedef struct
@@ -1199,7 +1168,7 @@ test_lifecycle_deadline_sync_hook (Fixture       *fixture,
   add_sync (fixture, BK_LIFECYCLE_PHASE_SHUTDOWN, "before", FALSE);
 
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN);
-  settle ();
+  test_settle ();
 
   g_assert_cmpstr (g_strchomp (fixture->events->str), ==, "before slow slow-returns");
   expected = g_strdup_printf ("Shutdown hook registered at %s did not complete within 30000 ms "
@@ -1244,7 +1213,7 @@ test_lifecycle_deadline_configured (gconstpointer data)
       start_phase (&fixture, BK_LIFECYCLE_PHASE_STARTUP, &result);
 
       bk_mock_clock_advance (fixture.clock, 4999);
-      settle ();
+      test_settle ();
       g_assert_null (result);
 
       bk_mock_clock_advance (fixture.clock, 1);
@@ -1255,7 +1224,7 @@ test_lifecycle_deadline_configured (gconstpointer data)
       g_assert_cmpuint (bk_mock_logger_count (fixture.logger, BK_LOG_LEVEL_ERROR, pattern), ==, 1);
 
       complete_held (&fixture, FALSE);
-      settle ();
+      test_settle ();
       fixture_tear_down (&fixture, NULL);
     }
 }
@@ -1276,12 +1245,12 @@ test_lifecycle_deadline_disabled (void)
   g_assert_cmpuint (bk_mock_clock_get_n_pending (fixture.clock), ==, 0);
 
   bk_mock_clock_advance (fixture.clock, G_GUINT64_CONSTANT (365) * 24 * 3600 * 1000);
-  settle ();
+  test_settle ();
   g_assert_null (result);
 
   complete_held (&fixture, FALSE);
   finish_phase (&fixture, &result);
-  assert_events (&fixture, "hung> next");
+  test_assert_events (fixture.events, "hung> next");
   g_assert_cmpuint (bk_mock_logger_count (fixture.logger, BK_LOG_LEVEL_ERROR, NULL), ==, 0);
 
   fixture_tear_down (&fixture, NULL);
@@ -1385,7 +1354,7 @@ test_lifecycle_mock_trigger_plugin (Fixture       *fixture,
   g_assert_false (bk_mock_lifecycle_has_begun (mock, BK_LIFECYCLE_PHASE_STARTUP));
 
   bk_mock_lifecycle_trigger (mock, BK_LIFECYCLE_PHASE_STARTUP);
-  assert_events (fixture, "s1 s2> s2<");
+  test_assert_events (fixture->events, "s1 s2> s2<");
   g_assert_true (bk_mock_lifecycle_has_begun (mock, BK_LIFECYCLE_PHASE_STARTUP));
   g_assert_false (bk_mock_lifecycle_has_begun (mock, BK_LIFECYCLE_PHASE_SHUTDOWN));
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR,
@@ -1394,12 +1363,12 @@ test_lifecycle_mock_trigger_plugin (Fixture       *fixture,
   /* Once: neither the test nor the backend runs it again. */
   bk_mock_lifecycle_trigger (mock, BK_LIFECYCLE_PHASE_STARTUP);
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP);
-  assert_events (fixture, "");
+  test_assert_events (fixture->events, "");
   assert_refused (fixture, BK_LIFECYCLE_PHASE_STARTUP,
                   "Attempted to add startup hook after startup");
 
   bk_mock_lifecycle_trigger (mock, BK_LIFECYCLE_PHASE_SHUTDOWN);
-  assert_events (fixture, "d2> d2< d1");
+  test_assert_events (fixture->events, "d2> d2< d1");
   g_assert_true (bk_mock_lifecycle_has_begun (mock, BK_LIFECYCLE_PHASE_SHUTDOWN));
   g_assert_cmpuint (fixture->n_destroyed, ==, 4 + 2 + 2);
 }
@@ -1419,11 +1388,11 @@ test_lifecycle_mock_trigger_root (Fixture       *fixture,
   run_phase (fixture->lifecycle, BK_LIFECYCLE_PHASE_STARTUP);
   g_assert_true (bk_mock_lifecycle_has_begun (mock, BK_LIFECYCLE_PHASE_STARTUP));
   bk_mock_lifecycle_trigger (mock, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN);
-  assert_events (fixture, "s b");
+  test_assert_events (fixture->events, "s b");
   g_assert_cmpuint (bk_mock_lifecycle_get_n_hooks (mock, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN), ==, 1);
 
   bk_mock_lifecycle_trigger (mock, BK_LIFECYCLE_PHASE_SHUTDOWN);
-  assert_events (fixture, "d");
+  test_assert_events (fixture->events, "d");
 }
 
 /* The mock lifecycle keeps the deadlines of the real one. */
@@ -1445,7 +1414,7 @@ test_lifecycle_mock_deadline (Fixture       *fixture,
   g_assert_cmpuint (bk_mock_logger_count (fixture->logger, BK_LOG_LEVEL_ERROR, expected), ==, 1);
 
   complete_held (fixture, FALSE);
-  settle ();
+  test_settle ();
 }
 
 /* In a test backend: plugins get mock lifecycles, the backend runs their
@@ -1624,7 +1593,7 @@ test_lifecycle_mock_test_backend_hung (void)
   g_assert_nonnull (probe.held);
   g_task_return_boolean (probe.held, TRUE);
   g_object_unref (probe.held);
-  settle ();
+  test_settle ();
 
   g_string_free (probe.events, TRUE);
 }

@@ -14,6 +14,8 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
+#include "test-util.h"
+
 static BK_DEFINE_SERVICE_REF (test_plugin_service_ref, "test.pluginService",
                               G_TYPE_OBJECT, BK_SERVICE_SCOPE_PLUGIN, NULL)
 
@@ -246,38 +248,10 @@ create_plugin_service (BkDeps   *deps,
   return service;
 }
 
-static BkBackend *
-backend_new (void)
-{
-  return bk_backend_new_specialized (bk_mock_root_config_factory_new ("{}"),
-                                     bk_mock_root_logger_factory_new (),
-                                     bk_mock_logger_factory_new (),
-                                     bk_service_ref_create_default_factory (BK_SERVICE_ROOT_LIFECYCLE),
-                                     bk_service_ref_create_default_factory (BK_SERVICE_LIFECYCLE),
-                                     NULL);
-}
-
-static void
-start_ok (BkBackend *backend)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BkStartupResult) result = NULL;
-  gboolean ok;
-
-  ok = bk_backend_start (backend, NULL, &result, &error);
-  g_assert_no_error (error);
-  g_assert_true (ok);
-}
-
 static void
 stop_and_release (BkBackend **backend)
 {
-  g_autoptr(GError) error = NULL;
-  gboolean ok;
-
-  ok = bk_backend_stop (*backend, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (ok);
+  test_backend_stop_ok (*backend);
   g_assert_finalize_object (g_steal_pointer (backend));
 }
 
@@ -292,12 +266,12 @@ test_metadata_plugin_init (void)
   State state;
 
   state_init (&state);
-  backend = backend_new ();
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, state_plugin_new (&state, "alpha"));
   bk_backend_add (backend, state_plugin_new (&state, "beta"));
   bk_backend_add (backend, state_module_new (&state, "alpha", "mod"));
   bk_backend_add (backend, state_module_new (&state, "beta", "mod"));
-  start_ok (backend);
+  test_backend_start_ok (backend);
 
   assert_logged (&state, "init:alpha saw alpha");
   assert_logged (&state, "init:beta saw beta");
@@ -317,14 +291,14 @@ test_metadata_plugin_factory (void)
 
   state_init (&state);
   state.use_service = TRUE;
-  backend = backend_new ();
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, bk_service_factory_new (test_plugin_service_ref (), create_plugin_service,
                                                    &state, NULL,
                                                    BK_SERVICE_PLUGIN_METADATA, NULL));
   bk_backend_add (backend, state_plugin_new (&state, "alpha"));
   bk_backend_add (backend, state_plugin_new (&state, "beta"));
   bk_backend_add (backend, state_module_new (&state, "beta", "mod"));
-  start_ok (backend);
+  test_backend_start_ok (backend);
 
   /* Once per plugin, each with its own id (the module shares beta's). */
   assert_logged (&state, "service for alpha");
@@ -350,10 +324,10 @@ test_metadata_instance_id (void)
   State state;
 
   state_init (&state);
-  backend = backend_new ();
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, state_plugin_new (&state, "alpha"));
   bk_backend_add (backend, state_plugin_new (&state, "beta"));
-  start_ok (backend);
+  test_backend_start_ok (backend);
 
   /* Both plugins got the same root-scoped instance. */
   g_assert_cmpuint (state.n_instance_inits, ==, 2);
@@ -373,7 +347,7 @@ test_metadata_instance_plugins (void)
   State state;
 
   state_init (&state);
-  backend = backend_new ();
+  backend = test_backend_new ("{}");
   /* Registration order, deliberately not alphabetical, modules interleaved. */
   bk_backend_add (backend, state_plugin_new (&state, "zeta"));
   bk_backend_add (backend, state_module_new (&state, "zeta", "m2"));
@@ -381,7 +355,7 @@ test_metadata_instance_plugins (void)
   bk_backend_add (backend, state_module_new (&state, "zeta", "m1"));
   bk_backend_add (backend, state_plugin_new (&state, "mid"));
   bk_backend_add (backend, state_module_new (&state, "mid", "only"));
-  start_ok (backend);
+  test_backend_start_ok (backend);
 
   g_assert_nonnull (state.instance);
   assert_ids (bk_root_instance_metadata_get_plugin_ids (state.instance), "zeta,alpha,mid");
@@ -400,12 +374,12 @@ test_metadata_instance_missing_plugin (void)
   State state;
 
   state_init (&state);
-  backend = backend_new ();
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, state_module_new (&state, "missing", "orphan"));
   bk_backend_add (backend, state_plugin_new (&state, "present"));
   bk_backend_add (backend, state_module_new (&state, "present", "mod"));
   bk_backend_add (backend, state_module_new (&state, "missing", "other-orphan"));
-  start_ok (backend);
+  test_backend_start_ok (backend);
 
   g_assert_nonnull (state.instance);
   assert_ids (bk_root_instance_metadata_get_plugin_ids (state.instance), "present");
@@ -425,9 +399,9 @@ test_metadata_instance_unknown_plugin (void)
   State state;
 
   state_init (&state);
-  backend = backend_new ();
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, state_plugin_new (&state, "known"));
-  start_ok (backend);
+  test_backend_start_ok (backend);
 
   g_assert_nonnull (state.instance);
   g_assert_null (bk_root_instance_metadata_get_module_ids (state.instance, "unknown"));

@@ -15,6 +15,8 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
+#include "test-util.h"
+
 #define ID_PATTERN_SUFFIX \
   ", must match the pattern /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/i " \
   "(letters, digits, and dashes only, starting with a letter)"
@@ -543,15 +545,6 @@ backend_new_with_logger (const char   *config_json,
                                      NULL);
 }
 
-static void
-backend_stop (BkBackend *backend)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (bk_backend_stop (backend, NULL, &error));
-  g_assert_no_error (error);
-}
-
 static BkFeatureResult *
 plugin_result (BkStartupResult *result,
                const char      *plugin_id)
@@ -687,7 +680,7 @@ test_plugins_order_within_plugin (void)
   g_assert_null (bk_feature_result_get_error (plugin_result (result, "p")));
   g_assert_null (bk_feature_result_get_error (module_result (result, "p", "m")));
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 /* Async consumers of an extension point that finish out of order. */
@@ -799,7 +792,7 @@ test_plugins_order_extension_point_consumers (void)
   /* The plugin's own init comes last. */
   g_assert_cmpstr (g_ptr_array_index (events, events->len - 1), ==, "init:p");
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 /* Plugins start concurrently: A's init completes only once B's has started,
@@ -919,7 +912,7 @@ test_plugins_order_concurrent (void)
   assert_before (events, "start:a", "done:b");
   assert_before (events, "start:b", "done:a");
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&backend);
   g_assert_null (rendezvous.pending[0]);
   g_assert_null (rendezvous.pending[1]);
@@ -1014,7 +1007,7 @@ test_plugins_extension_point_factory (void)
   /* The plugin's init after every factory call and every module. */
   g_assert_cmpstr (g_ptr_array_index (events, events->len - 1), ==, "init:p");
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&backend);
 }
 
@@ -1070,7 +1063,7 @@ test_plugins_extension_point_report_failure (gconstpointer data)
   g_assert_cmpstr (module_error->message, ==, "NOPE");
   g_assert_cmpint (bk_feature_result_is_failure_allowed (module), ==, allow);
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&backend);
 }
 
@@ -1114,7 +1107,7 @@ test_plugins_extension_point_module_cycle (void)
                    "Circular dependency detected for modules of plugin 'p', 'm1' -> 'm2' -> 'm1'");
   g_assert_false (bk_feature_result_is_failure_allowed (plugin_result (result, "p")));
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void
@@ -1154,7 +1147,7 @@ test_plugins_extension_point_other_plugin (void)
   /* A failed module does not stop its plugin. */
   assert_event (events, "init:p");
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void
@@ -1188,7 +1181,7 @@ test_plugins_extension_point_from_plugin (void)
   assert_no_event (events, "init:p");
   assert_event (events, "init:q");
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void
@@ -1233,7 +1226,7 @@ test_plugins_extension_point_missing (gconstpointer data)
   assert_no_event (events, "init:m");
   assert_event (events, "init:p");
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void
@@ -1281,7 +1274,7 @@ test_plugins_extension_point_duplicate (gconstpointer data)
   g_assert_cmpint (bk_feature_result_is_failure_allowed (plugin_result (result, "b")), ==, allow);
   assert_event (events, "init:a");
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1324,7 +1317,7 @@ test_plugins_module_without_plugin_backend (void)
 
   g_assert_null (bk_startup_result_find_plugin (result, "absent"));
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void
@@ -1410,7 +1403,7 @@ test_plugins_duplicate_plugin (gconstpointer data)
   g_assert_cmpstr (second_error->message, ==, "Plugin 'p' is already registered");
   g_assert_cmpint (bk_feature_result_is_failure_allowed (second), ==, allow);
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void
@@ -1463,7 +1456,7 @@ test_plugins_duplicate_module (void)
   g_assert_cmpuint (n_ok, ==, 1);
   g_assert_cmpuint (n_failed, ==, 1);
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1551,7 +1544,7 @@ test_plugins_registration (gconstpointer data)
       assert_event (events, "init:p");
     }
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1617,7 +1610,7 @@ test_plugins_id_invalid_plugin (gconstpointer data)
   /* Planned before anything runs: no init ran. */
   g_assert_cmpuint (events->len, ==, 0);
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void
@@ -1651,7 +1644,7 @@ test_plugins_id_invalid_module (gconstpointer data)
   g_assert_false (ok);
   g_assert_cmpuint (events->len, ==, 0);
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void
@@ -1681,7 +1674,7 @@ test_plugins_id_valid (gconstpointer data)
   assert_before (events, "init:module", "init:plugin");
   g_assert_null (bk_feature_result_get_error (module_result (result, tc->id, tc->id)));
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void
@@ -1749,7 +1742,7 @@ test_plugins_subclass (void)
   assert_before (events, "init:m", "init:sub:m");
   g_assert_null (bk_feature_result_get_error (plugin_result (result, "sub")));
 
-  backend_stop (backend);
+  test_backend_stop_ok (backend);
 }
 
 static void

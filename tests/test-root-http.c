@@ -8,17 +8,11 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
+#include "test-util.h"
+
 #define LOOPBACK_CONFIG "{\"backend\":{\"listen\":{\"host\":\"127.0.0.1\",\"port\":0}}}"
 #define NOT_STARTED     "{\"message\":\"Backend has not started yet\",\"status\":\"error\"}"
 #define OK              "{\"status\":\"ok\"}"
-
-static BkServiceFactoryTester *
-tester_new (const char *config_json)
-{
-  return bk_service_factory_tester_new (bk_service_ref_create_default_factory (BK_SERVICE_ROOT_HTTP_ROUTER),
-                                        bk_mock_root_config_factory_new (config_json),
-                                        NULL);
-}
 
 static void
 noop_handler (SoupServerMessage *message,
@@ -62,7 +56,7 @@ static void
 test_root_http_conflicts (gconstpointer data)
 {
   const ConflictCase *c = data;
-  g_autoptr(BkServiceFactoryTester) tester = tester_new (LOOPBACK_CONFIG);
+  g_autoptr(BkServiceFactoryTester) tester = test_root_http_tester_new (LOOPBACK_CONFIG);
   g_autoptr(GError) error = NULL;
   BkRootHttpRouter *router;
   int destroyed = 0;
@@ -92,7 +86,7 @@ test_root_http_conflicts (gconstpointer data)
 static void
 test_root_http_empty_path (void)
 {
-  g_autoptr(BkServiceFactoryTester) tester = tester_new (LOOPBACK_CONFIG);
+  g_autoptr(BkServiceFactoryTester) tester = test_root_http_tester_new (LOOPBACK_CONFIG);
   g_autoptr(GError) error = NULL;
   const char *paths[] = { "", "/", "//" };
   BkRootHttpRouter *router;
@@ -148,7 +142,7 @@ static void
 test_root_http_listen (gconstpointer data)
 {
   const ListenCase *c = data;
-  g_autoptr(BkServiceFactoryTester) tester = tester_new (c->config);
+  g_autoptr(BkServiceFactoryTester) tester = test_root_http_tester_new (c->config);
   g_autoptr(GError) error = NULL;
   BkRootHttpRouter *router;
 
@@ -187,95 +181,18 @@ typedef struct
   GPtrArray              *paths;     /* what the handlers saw */
 } Fixture;
 
-typedef struct
-{
-  gboolean      done;
-  SoupMessage  *message;
-  GBytes       *body;
-  GError       *error;
-} Response;
-
-static void
-response_clear (Response *response)
-{
-  g_clear_object (&response->message);
-  g_clear_pointer (&response->body, g_bytes_unref);
-  g_clear_error (&response->error);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Response, response_clear)
-
-static gboolean
-guard_timeout (gpointer user_data)
-{
-  g_error ("timed out waiting for %s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-sent (GObject      *source,
-      GAsyncResult *result,
-      gpointer      user_data)
-{
-  Response *response = user_data;
-
-  response->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &response->error);
-  response->done = TRUE;
-}
-
-/* One request with @session on the default main context, which the server
- * also runs on: iterate until the answer is in, failing after 10 s. */
-static void
-request (SoupSession *session,
-         const char  *method,
-         const char  *url,
-         Response    *response)
-{
-  GSource *guard = g_timeout_source_new_seconds (10);
-
-  g_source_set_callback (guard, guard_timeout, (gpointer) url, NULL);
-  g_source_attach (guard, NULL);
-
-  response->message = soup_message_new (method, url);
-  g_assert_nonnull (response->message);
-  soup_session_send_and_read_async (session, response->message, G_PRIORITY_DEFAULT, NULL, sent, response);
-  while (!response->done)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_destroy (guard);
-  g_source_unref (guard);
-}
-
-/* A session without the system's proxy settings (GSettings has no schemas
- * under G_TEST_OPTION_ISOLATE_DIRS, and loopback needs no proxy). */
-static SoupSession *
-session_new (void)
-{
-  SoupSession *session = soup_session_new ();
-
-  soup_session_set_proxy_resolver (session, NULL);
-  return session;
-}
-
-static char *
-body_string (Response *response)
-{
-  g_assert_no_error (response->error);
-  return g_strndup (g_bytes_get_data (response->body, NULL), g_bytes_get_size (response->body));
-}
-
 static char *
 get (Fixture    *f,
      const char *path,
      guint      *status)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *base_url = bk_root_http_router_dup_base_url (f->router);
   g_autofree char *url = g_strconcat (base_url, path, NULL);
 
-  request (f->session, "GET", url, &response);
+  test_request (f->session, "GET", url, &response);
   *status = soup_message_get_status (response.message);
-  return body_string (&response);
+  return test_response_body (&response);
 }
 
 #define assert_get(f, path, expected_status, expected_body)     \
@@ -325,7 +242,7 @@ fixture_set_up (Fixture       *f,
   g_autoptr(GError) error = NULL;
 
   f->paths = g_ptr_array_new_with_free_func (g_free);
-  f->tester = tester_new (LOOPBACK_CONFIG);
+  f->tester = test_root_http_tester_new (LOOPBACK_CONFIG);
   f->router = bk_service_factory_tester_get_subject (f->tester, NULL, &error);
   g_assert_no_error (error);
   f->lifecycle = bk_service_factory_tester_get_service (f->tester, BK_SERVICE_ROOT_LIFECYCLE, NULL, &error);
@@ -333,7 +250,7 @@ fixture_set_up (Fixture       *f,
   f->logger = bk_service_factory_tester_get_service (f->tester, BK_SERVICE_ROOT_LOGGER, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (BK_IS_MOCK_LOGGER (f->logger));
-  f->session = session_new ();
+  f->session = test_session_new ();
 
   g_assert_true (bk_root_http_router_use (f->router, "/api/thing", recording_handler, f, NULL, &error));
   g_assert_no_error (error);
@@ -398,13 +315,13 @@ static void
 test_root_http_not_found (Fixture       *f,
                           gconstpointer  data)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *base_url = bk_root_http_router_dup_base_url (f->router);
   g_autofree char *url = g_strconcat (base_url, "/api/nope/x?q=1", NULL);
   g_autofree char *body = NULL;
 
-  request (f->session, "POST", url, &response);
-  body = body_string (&response);
+  test_request (f->session, "POST", url, &response);
+  body = test_response_body (&response);
   g_assert_cmpuint (soup_message_get_status (response.message), ==, 404);
   g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (response.message), NULL),
                    ==, "application/json");
@@ -430,12 +347,12 @@ test_root_http_headers (Fixture       *f,
 
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     {
-      g_auto(Response) response = { 0 };
+      g_auto(TestResponse) response = { 0 };
       g_autofree char *url = g_strconcat (base_url, paths[i], NULL);
       SoupMessageHeaders *headers;
       const char *id;
 
-      request (f->session, "GET", url, &response);
+      test_request (f->session, "GET", url, &response);
       g_assert_no_error (response.error);
       headers = soup_message_get_response_headers (response.message);
 
@@ -482,8 +399,8 @@ static void
 test_root_http_stop (Fixture       *f,
                      gconstpointer  data)
 {
-  g_autoptr(SoupSession) fresh = session_new ();
-  g_auto(Response) response = { 0 };
+  g_autoptr(SoupSession) fresh = test_session_new ();
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *base_url = bk_root_http_router_dup_base_url (f->router);
   g_autofree char *url = g_strconcat (base_url, "/.backstage/health/v1/liveness", NULL);
 
@@ -493,7 +410,7 @@ test_root_http_stop (Fixture       *f,
   g_assert_cmpuint (bk_root_http_router_get_port (f->router), ==, 0);
   g_assert_null (bk_root_http_router_dup_base_url (f->router));
 
-  request (fresh, "GET", url, &response);
+  test_request (fresh, "GET", url, &response);
   g_assert_error (response.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
 }
 
@@ -519,7 +436,7 @@ server_init (Server           *s,
                                              NULL);
   s->router = bk_service_factory_tester_get_subject (s->tester, NULL, &error);
   g_assert_no_error (error);
-  s->session = session_new ();
+  s->session = test_session_new ();
   s->base_url = bk_root_http_router_dup_base_url (s->router);
 }
 
@@ -562,36 +479,28 @@ server_send (Server             *s,
              const char         *path,
              const char * const *headers,
              const char         *body,
-             Response           *response)
+             TestResponse       *response)
 {
   g_autofree char *url = g_strconcat (s->base_url, path, NULL);
-  GSource *guard = g_timeout_source_new_seconds (10);
+  SoupMessage *message = soup_message_new (method, url);
 
-  g_source_set_callback (guard, guard_timeout, (gpointer) path, NULL);
-  g_source_attach (guard, NULL);
-
-  response->message = soup_message_new (method, url);
   for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
-    soup_message_headers_replace (soup_message_get_request_headers (response->message), headers[i], headers[i + 1]);
+    soup_message_headers_replace (soup_message_get_request_headers (message), headers[i], headers[i + 1]);
   if (body != NULL)
     {
       g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
 
-      soup_message_set_request_body_from_bytes (response->message, "text/plain", bytes);
+      soup_message_set_request_body_from_bytes (message, "text/plain", bytes);
     }
-  soup_session_send_and_read_async (s->session, response->message, G_PRIORITY_DEFAULT, NULL, sent, response);
-  while (!response->done)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_destroy (guard);
-  g_source_unref (guard);
-
+  test_response_send (response, s->session, message);
+  test_wait_for (&response->done, path);
   g_assert_no_error (response->error);
   return soup_message_get_status (response->message);
 }
 
 static const char *
-response_header (Response   *response,
-                 const char *name)
+response_header (TestResponse *response,
+                 const char   *name)
 {
   return soup_message_headers_get_list (soup_message_get_response_headers (response->message), name);
 }
@@ -609,11 +518,11 @@ assert_answer (Server     *s,
                guint       status,
                const char *body)
 {
-  g_auto(Response) response = { 0 };
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *text = NULL;
 
   g_assert_cmpuint (server_send (s, "GET", path, NULL, NULL, &response), ==, status);
-  text = body_string (&response);
+  text = test_response_body (&response);
   g_assert_cmpstr (text, ==, body);
 }
 
@@ -694,7 +603,7 @@ test_root_http_cors (void)
 
     for (guint i = 0; i < G_N_ELEMENTS (origins); i++)
       {
-        g_auto(Response) response = { 0 };
+        g_auto(TestResponse) response = { 0 };
         const char *headers[] = { "Origin", origins[i], NULL };
 
         g_assert_cmpuint (server_send (&s, "GET", "/api/thing", headers, NULL, &response), ==, 200);
@@ -708,7 +617,7 @@ test_root_http_cors (void)
 
   /* Another origin gets no grant, but still the answer. */
   {
-    g_auto(Response) response = { 0 };
+    g_auto(TestResponse) response = { 0 };
     const char *headers[] = { "Origin", "http://evil.example", NULL };
 
     g_assert_cmpuint (server_send (&s, "GET", "/api/thing", headers, NULL, &response), ==, 200);
@@ -719,7 +628,7 @@ test_root_http_cors (void)
   /* A preflight is answered without reaching the handler (which would say
    * 200), the asked headers reflected. */
   {
-    g_auto(Response) response = { 0 };
+    g_auto(TestResponse) response = { 0 };
     const char *headers[] = { "Origin", "http://a.example", "Access-Control-Request-Method", "POST",
                               "Access-Control-Request-Headers", "Content-Type,X-Custom", NULL };
 
@@ -734,7 +643,7 @@ test_root_http_cors (void)
 
   /* A plain OPTIONS is no preflight: the handler answers. */
   {
-    g_auto(Response) response = { 0 };
+    g_auto(TestResponse) response = { 0 };
     const char *headers[] = { "Origin", "http://a.example", NULL };
 
     g_assert_cmpuint (server_send (&s, "OPTIONS", "/api/thing", headers, NULL, &response), ==, 200);
@@ -750,7 +659,7 @@ test_root_http_cors_off (void)
 
   {
     g_auto(Server) s = { 0 };
-    g_auto(Response) response = { 0 };
+    g_auto(TestResponse) response = { 0 };
 
     server_init (&s, NULL, LOOPBACK_CONFIG);
     server_mount (&s, "/api/thing");
@@ -760,7 +669,7 @@ test_root_http_cors_off (void)
   }
   {
     g_auto(Server) s = { 0 };
-    g_auto(Response) response = { 0 };
+    g_auto(TestResponse) response = { 0 };
 
     server_init (&s, NULL, "{\"backend\":{\"listen\":\"127.0.0.1:0\",\"cors\":{\"origin\":\"http://a.example\","
                            "\"allowedHeaders\":\"Authorization\"}}}");
@@ -807,7 +716,7 @@ test_root_http_config_error (gconstpointer data)
     config = g_strdup_printf ("{\"backend\":{%s}}", c->backend);
   else
     config = g_strdup_printf ("{\"backend\":{\"listen\":\"127.0.0.1:0\",%s}}", c->backend);
-  tester = tester_new (config);
+  tester = test_root_http_tester_new (config);
   g_assert_null (bk_service_factory_tester_get_subject (tester, NULL, &error));
   g_assert_nonnull (error);
   g_test_message ("%s", error->message);
@@ -819,12 +728,12 @@ test_root_http_config_error (gconstpointer data)
 static char *
 who_answers (guint port)
 {
-  g_autoptr(SoupSession) session = session_new ();
-  g_auto(Response) response = { 0 };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_auto(TestResponse) response = { 0 };
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/who", port);
 
-  request (session, "GET", url, &response);
-  return body_string (&response);
+  test_request (session, "GET", url, &response);
+  return test_response_body (&response);
 }
 
 static void
@@ -851,7 +760,7 @@ test_root_http_reuse_port (void)
 
   /* Without reusePort the port is taken. */
   plain_config = g_strdup_printf ("{\"backend\":{\"listen\":{\"host\":\"127.0.0.1\",\"port\":%u}}}", port);
-  plain = tester_new (plain_config);
+  plain = test_root_http_tester_new (plain_config);
   g_assert_null (bk_service_factory_tester_get_subject (plain, NULL, &error));
   g_assert_nonnull (error);
   g_test_message ("%s", error->message);
@@ -881,87 +790,6 @@ test_root_http_reuse_port (void)
 }
 
 /* Body limit and Expect: 100-continue ------------------------------------------- */
-
-typedef struct
-{
-  GSocketConnection *connection;
-  GString           *received;
-  gboolean           eof;
-  gboolean           reading;
-} Raw;
-
-static Raw *
-raw_connect (guint port)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GError) error = NULL;
-  Raw *raw = g_new0 (Raw, 1);
-
-  g_socket_client_set_enable_proxy (client, FALSE);
-  raw->connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
-  g_assert_no_error (error);
-  raw->received = g_string_new (NULL);
-  return raw;
-}
-
-static void
-raw_free (Raw *raw)
-{
-  g_object_unref (raw->connection);
-  g_string_free (raw->received, TRUE);
-  g_free (raw);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Raw, raw_free)
-
-static void
-raw_write (Raw        *raw,
-           const char *text)
-{
-  g_autoptr(GError) error = NULL;
-  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (raw->connection));
-
-  g_assert_true (g_output_stream_write_all (out, text, strlen (text), NULL, NULL, &error));
-  g_assert_no_error (error);
-}
-
-static void
-raw_read_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Raw *raw = user_data;
-  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
-
-  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
-    raw->eof = TRUE;
-  else
-    g_string_append_len (raw->received, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-  raw->reading = FALSE;
-}
-
-/* Reads until the server closes the connection. */
-static char *
-raw_read_all (Raw *raw)
-{
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (raw->connection));
-  GSource *guard = g_timeout_source_new_seconds (10);
-
-  g_source_set_callback (guard, guard_timeout, (gpointer) "the server to close", NULL);
-  g_source_attach (guard, NULL);
-  while (!raw->eof)
-    {
-      if (!raw->reading)
-        {
-          raw->reading = TRUE;
-          g_input_stream_read_bytes_async (in, 4096, G_PRIORITY_DEFAULT, NULL, raw_read_cb, raw);
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_destroy (guard);
-  g_source_unref (guard);
-  return g_strdup (raw->received->str);
-}
 
 #define TOO_LARGE_BODY(method, url, limit) \
   "{\"error\":{\"name\":\"PayloadTooLargeError\",\"message\":\"Request body is larger than the limit of " limit " bytes\"}," \
@@ -1006,12 +834,12 @@ test_root_http_body_limit (void)
 
   /* At the limit: the handler gets it all. */
   {
-    g_auto(Response) response = { 0 };
+    g_auto(TestResponse) response = { 0 };
     g_autofree char *body = g_strnfill (1024, 'x');
     g_autofree char *text = NULL;
 
     g_assert_cmpuint (server_send (&s, "POST", "/api/body", NULL, body, &response), ==, 200);
-    text = body_string (&response);
+    text = test_response_body (&response);
     g_assert_cmpstr (text, ==, "1024");
     g_assert_cmpuint (calls, ==, 1);
   }
@@ -1019,12 +847,12 @@ test_root_http_body_limit (void)
   /* Over it, announced: 413 at once, and with Expect: 100-continue the
    * client is never asked for the body. */
   {
-    g_autoptr(Raw) raw = raw_connect (bk_root_http_router_get_port (s.router));
+    g_autoptr(TestRaw) raw = test_raw_connect (bk_root_http_router_get_port (s.router));
     g_autofree char *answer = NULL;
 
-    raw_write (raw, "POST /api/body HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+    test_raw_write (raw, "POST /api/body HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
                     "Content-Length: 1025\r\nExpect: 100-continue\r\n\r\n");
-    answer = raw_read_all (raw);
+    answer = test_raw_read (raw, TRUE);
     g_assert_null (strstr (answer, "100 Continue"));
     assert_too_large (answer, TOO_LARGE_BODY ("POST", "/api/body", "1024"));
     g_assert_cmpuint (calls, ==, 1);
@@ -1032,44 +860,44 @@ test_root_http_body_limit (void)
 
   /* Over it, announced, body sent anyway. */
   {
-    g_autoptr(Raw) raw = raw_connect (bk_root_http_router_get_port (s.router));
+    g_autoptr(TestRaw) raw = test_raw_connect (bk_root_http_router_get_port (s.router));
     g_autofree char *request_text = NULL;
     g_autofree char *body = g_strnfill (2000, 'y');
     g_autofree char *answer = NULL;
 
     request_text = g_strdup_printf ("PUT /api/body?a=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000\r\n\r\n%s", body);
-    raw_write (raw, request_text);
-    answer = raw_read_all (raw);
+    test_raw_write (raw, request_text);
+    answer = test_raw_read (raw, TRUE);
     assert_too_large (answer, TOO_LARGE_BODY ("PUT", "/api/body?a=1", "1024"));
     g_assert_cmpuint (calls, ==, 1);
   }
 
   /* Over it, chunked (no length announced): counted as it comes. */
   {
-    g_autoptr(Raw) raw = raw_connect (bk_root_http_router_get_port (s.router));
+    g_autoptr(TestRaw) raw = test_raw_connect (bk_root_http_router_get_port (s.router));
     g_autofree char *chunk = g_strnfill (600, 'z');
     g_autofree char *request_text = NULL;
     g_autofree char *answer = NULL;
 
     request_text = g_strdup_printf ("POST /api/body HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                                     "258\r\n%s\r\n258\r\n%s\r\n0\r\n\r\n", chunk, chunk);
-    raw_write (raw, request_text);
-    answer = raw_read_all (raw);
+    test_raw_write (raw, request_text);
+    answer = test_raw_read (raw, TRUE);
     assert_too_large (answer, TOO_LARGE_BODY ("POST", "/api/body", "1024"));
     g_assert_cmpuint (calls, ==, 1);
   }
 
   /* Chunked under the limit reaches the handler. */
   {
-    g_autoptr(Raw) raw = raw_connect (bk_root_http_router_get_port (s.router));
+    g_autoptr(TestRaw) raw = test_raw_connect (bk_root_http_router_get_port (s.router));
     g_autofree char *chunk = g_strnfill (600, 'z');
     g_autofree char *request_text = NULL;
     g_autofree char *answer = NULL;
 
     request_text = g_strdup_printf ("POST /api/body HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
                                     "Connection: close\r\n\r\n258\r\n%s\r\n0\r\n\r\n", chunk);
-    raw_write (raw, request_text);
-    answer = raw_read_all (raw);
+    test_raw_write (raw, request_text);
+    answer = test_raw_read (raw, TRUE);
     g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 "));
     g_assert_true (g_str_has_suffix (answer, "\r\n\r\n600"));
     g_assert_cmpuint (calls, ==, 2);
@@ -1090,18 +918,18 @@ test_root_http_body_limit_forms (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_auto(Server) s = { 0 };
-      g_autoptr(Raw) raw = NULL;
+      g_autoptr(TestRaw) raw = NULL;
       g_autofree char *request_text = NULL;
       g_autofree char *answer = NULL;
       g_autofree char *expected = NULL;
 
       server_init (&s, NULL, cases[i].config);
-      raw = raw_connect (bk_root_http_router_get_port (s.router));
+      raw = test_raw_connect (bk_root_http_router_get_port (s.router));
       request_text = g_strdup_printf ("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %" G_GUINT64_FORMAT "\r\n"
                                       "Expect: 100-continue\r\n\r\n",
                                       g_ascii_strtoull (cases[i].limit, NULL, 10) + 1);
-      raw_write (raw, request_text);
-      answer = raw_read_all (raw);
+      test_raw_write (raw, request_text);
+      answer = test_raw_read (raw, TRUE);
       expected = g_strdup_printf ("{\"error\":{\"name\":\"PayloadTooLargeError\",\"message\":\"Request body is larger "
                                   "than the limit of %s bytes\"},\"request\":{\"method\":\"POST\",\"url\":\"/x\"},"
                                   "\"response\":{\"statusCode\":413}}", cases[i].limit);

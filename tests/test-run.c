@@ -11,7 +11,7 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
-#define GUARD_SECONDS 20
+#include "test-util.h"
 
 typedef struct
 {
@@ -127,27 +127,20 @@ on_notify (GSocket      *socket,
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-guard_expired (gpointer user_data)
-{
-  g_error ("test-run: timed out after %d s waiting for %s", GUARD_SECONDS, (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
 /* Iterates the main context until @f->notified contains @state. */
 static void
 wait_for_notify (Fixture    *f,
                  const char *state)
 {
   g_autoptr(GSource) source = g_socket_create_source (f->socket, G_IO_IN, NULL);
-  guint guard = g_timeout_add_seconds (GUARD_SECONDS, guard_expired, (gpointer) state);
+  GSource *guard = test_guard_new (NULL, state);
 
   g_source_set_callback (source, (GSourceFunc) (void (*) (void)) on_notify, f, NULL);
   g_source_attach (source, NULL);
   while (strstr (f->notified->str, state) == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_source_destroy (source);
-  g_source_remove (guard);
+  test_guard_free (guard);
 }
 
 typedef struct
@@ -177,12 +170,12 @@ wait_for_exit (GSubprocess  *process,
                char        **err)
 {
   Communicated c = { FALSE, NULL, NULL };
-  guint guard = g_timeout_add_seconds (GUARD_SECONDS, guard_expired, (gpointer) "the process to exit");
+  GSource *guard = test_guard_new (NULL, "the process to exit");
 
   g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated, &c);
   while (!c.done)
     g_main_context_iteration (NULL, TRUE);
-  g_source_remove (guard);
+  test_guard_free (guard);
 
   g_assert_true (g_subprocess_get_if_exited (process));
   *out = c.out;

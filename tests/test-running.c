@@ -7,14 +7,7 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
-#define GUARD_SECONDS 20
-
-static gboolean
-guard_expired (gpointer user_data)
-{
-  g_error ("test-running: timed out after %d s waiting for %s", GUARD_SECONDS, (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
+#include "test-util.h"
 
 /* Startup progress --------------------------------------------------------- */
 
@@ -79,12 +72,12 @@ test_running_progress (void)
   Progress p = { FALSE, NULL, FALSE };
   BkMockLogger *logger;
   BkMockClock *clock;
-  guint guard;
+  GSource *guard;
 
   bk_test_backend_add (tb, bk_plugin_new ("fast", fast_register, NULL, NULL));
   bk_test_backend_add (tb, bk_plugin_new ("slow", slow_register, &p, NULL));
 
-  guard = g_timeout_add_seconds (GUARD_SECONDS, guard_expired, (gpointer) "the slow plugin");
+  guard = test_guard_new (NULL, "the slow plugin");
   bk_backend_start_async (bk_test_backend_get_backend (tb), NULL, progress_started, &p);
   while (!p.slow_began)
     g_main_context_iteration (NULL, TRUE);
@@ -121,7 +114,7 @@ test_running_progress (void)
   g_clear_object (&p.slow_task);
   while (!p.started)
     g_main_context_iteration (NULL, TRUE);
-  g_source_remove (guard);
+  test_guard_free (guard);
 
   bk_mock_logger_assert_logged (logger, BK_LOG_LEVEL_INFO, "Plugin initialization complete, newly initialized: 'slow'");
   /* no more progress lines once started */

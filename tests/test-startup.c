@@ -15,8 +15,7 @@
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
-/* A guard against hangs: fail instead of waiting for meson's timeout. */
-#define GUARD_SECONDS 20
+#include "test-util.h"
 
 #define STARTUP_FAILED_PREFIX "Backend startup failed due to the following errors:"
 
@@ -559,18 +558,7 @@ probe_module_new (Probe      *probe,
 /* Backends                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static BkBackend *
-backend_new (const char *config)
-{
-  return bk_backend_new_specialized (bk_mock_root_config_factory_new (config),
-                                     bk_mock_root_logger_factory_new (),
-                                     bk_mock_logger_factory_new (),
-                                     bk_service_ref_create_default_factory (BK_SERVICE_ROOT_LIFECYCLE),
-                                     bk_service_ref_create_default_factory (BK_SERVICE_LIFECYCLE),
-                                     NULL);
-}
-
-/* Like backend_new(), but both loggers are @logger. */
+/* Like test_backend_new(), but both loggers are @logger. */
 static BkBackend *
 backend_new_with_logger (const char   *config,
                          BkMockLogger *logger)
@@ -585,56 +573,6 @@ backend_new_with_logger (const char   *config,
                                      bk_service_ref_create_default_factory (BK_SERVICE_ROOT_LIFECYCLE),
                                      bk_service_ref_create_default_factory (BK_SERVICE_LIFECYCLE),
                                      NULL);
-}
-
-static void
-start_ok (BkBackend *backend)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BkStartupResult) result = NULL;
-  gboolean ok;
-
-  ok = bk_backend_start (backend, NULL, &result, &error);
-  g_assert_no_error (error);
-  g_assert_true (ok);
-  g_assert_nonnull (result);
-  g_assert_true (bk_startup_result_is_success (result));
-}
-
-static void
-stop_ok (BkBackend *backend)
-{
-  g_autoptr(GError) error = NULL;
-  gboolean ok;
-
-  ok = bk_backend_stop (backend, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (ok);
-}
-
-static gboolean
-guard_timeout (gpointer user_data)
-{
-  g_error ("%s: timed out after %d s", (const char *) user_data, GUARD_SECONDS);
-  return G_SOURCE_REMOVE;
-}
-
-static GSource *
-guard_attach (GMainContext *context,
-              const char   *what)
-{
-  GSource *source = g_timeout_source_new_seconds (GUARD_SECONDS);
-
-  g_source_set_callback (source, guard_timeout, (gpointer) what, NULL);
-  g_source_attach (source, context);
-  return source;
-}
-
-static void
-guard_remove (GSource *source)
-{
-  g_source_destroy (source);
-  g_source_unref (source);
 }
 
 static void
@@ -861,7 +799,7 @@ test_startup_boot_failure (gconstpointer data)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new (tc->config);
+  backend = test_backend_new (tc->config);
   bk_backend_add (backend, probe_plugin_new (&probe, "test-plugin",
                                              tc->plugin_fails ? PLUGIN_CAUSE : NULL, NULL, NULL));
   bk_backend_add (backend, probe_module_new (&probe, "test-plugin", "test-module",
@@ -913,7 +851,7 @@ test_startup_boot_failure (gconstpointer data)
   assert_outcome (module, tc->module_fails, MODULE_CAUSE, tc->module_allowed);
   assert_outcome (other, tc->other_fails, OTHER_CAUSE, tc->other_allowed);
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&result);
   g_clear_object (&backend);
   probe_assert_all_finalized (&probe);
@@ -936,7 +874,7 @@ test_startup_result_success (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   /* Registration order, not alphabetical: zeta, alpha; alpha's b-mod, a-mod. */
   bk_backend_add (backend, probe_plugin_new (&probe, "zeta", NULL, NULL, NULL));
   bk_backend_add (backend, probe_module_new (&probe, "alpha", "b-mod", NULL));
@@ -988,7 +926,7 @@ test_startup_result_success (void)
   g_assert_null (bk_feature_result_find_module (alpha, "c-mod"));
   g_assert_null (bk_feature_result_find_module (zeta, "a-mod"));
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&result);
   g_clear_object (&backend);
   probe_assert_all_finalized (&probe);
@@ -1006,7 +944,7 @@ test_startup_result_failure (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, probe_plugin_new (&probe, "plugin1", "Test error", NULL, NULL));
   bk_backend_add (backend, probe_plugin_new (&probe, "plugin2", NULL, NULL, NULL));
 
@@ -1031,7 +969,7 @@ test_startup_result_failure (void)
   assert_feature_times (result, bad);
   assert_feature_times (result, good);
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&result);
   g_clear_object (&backend);
   probe_assert_all_finalized (&probe);
@@ -1051,7 +989,7 @@ test_startup_module_failure_plugin_runs (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, "plugin-startup", NULL));
   bk_backend_add (backend, probe_module_new (&probe, "test", "mod", "NOPE"));
 
@@ -1068,7 +1006,7 @@ test_startup_module_failure_plugin_runs (void)
   g_assert_null (bk_feature_result_get_error (plugin));
   assert_outcome (bk_feature_result_find_module (plugin, "mod"), TRUE, "NOPE", FALSE);
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&result);
   g_clear_object (&backend);
   probe_assert_all_finalized (&probe);
@@ -1088,9 +1026,9 @@ test_startup_state_start_twice (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, NULL, NULL));
-  start_ok (backend);
+  test_backend_start_ok (backend);
 
   ok = bk_backend_start (backend, NULL, NULL, &error);
   g_assert_error (error, BK_BACKEND_ERROR, BK_BACKEND_ERROR_ALREADY_STARTED);
@@ -1099,7 +1037,7 @@ test_startup_state_start_twice (void)
   /* The second start ran nothing. */
   g_assert_cmpuint (probe_log_count (&probe, "init:test"), ==, 1);
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&backend);
   probe_assert_all_finalized (&probe);
   probe_clear (&probe);
@@ -1114,10 +1052,10 @@ test_startup_state_start_after_stop (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, NULL, NULL));
-  start_ok (backend);
-  stop_ok (backend);
+  test_backend_start_ok (backend);
+  test_backend_stop_ok (backend);
 
   ok = bk_backend_start (backend, NULL, NULL, &error);
   g_assert_error (error, BK_BACKEND_ERROR, BK_BACKEND_ERROR_ALREADY_STOPPED);
@@ -1140,9 +1078,9 @@ test_startup_state_add_after_start (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, NULL, NULL));
-  start_ok (backend);
+  test_backend_start_ok (backend);
 
   late = probe_plugin_new (&probe, "late", NULL, NULL, NULL);
   g_object_add_weak_pointer (G_OBJECT (late), (gpointer *) &late);
@@ -1169,7 +1107,7 @@ test_startup_state_add_after_start (void)
   g_test_assert_expected_messages ();
   g_assert_null (late_factory);
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   /* The refused features never ran. */
   probe_assert_log (&probe, "init:test");
 
@@ -1185,14 +1123,14 @@ test_startup_state_stop_idempotent (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, root_service_factory_new (&probe, NULL, "root-before-shutdown",
                                                      "root-shutdown"));
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, NULL, "plugin-shutdown"));
-  start_ok (backend);
-  stop_ok (backend);
-  stop_ok (backend);
-  stop_ok (backend);
+  test_backend_start_ok (backend);
+  test_backend_stop_ok (backend);
+  test_backend_stop_ok (backend);
+  test_backend_stop_ok (backend);
 
   probe_assert_log (&probe, "root-service,init:test,"
                     "root-before-shutdown,plugin-shutdown,root-shutdown");
@@ -1209,19 +1147,19 @@ test_startup_state_stop_before_start (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, root_service_factory_new (&probe, "root-startup",
                                                      "root-before-shutdown", "root-shutdown"));
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, NULL, "plugin-shutdown"));
 
   /* A no-op: nothing is created, nothing runs … */
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   probe_assert_log (&probe, "");
 
   /* … and the backend can still start and stop. */
-  start_ok (backend);
+  test_backend_start_ok (backend);
   probe_assert_log (&probe, "root-service,init:test,root-startup");
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   probe_assert_log (&probe, "root-service,init:test,root-startup,"
                     "root-before-shutdown,plugin-shutdown,root-shutdown");
 
@@ -1242,7 +1180,7 @@ test_startup_stop_rollback (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, root_service_factory_new (&probe, "root-startup",
                                                      "root-before-shutdown", "root-shutdown"));
   bk_backend_add (backend, probe_plugin_new (&probe, "plugin-a", NULL, "a-startup", "a-shutdown"));
@@ -1264,7 +1202,7 @@ test_startup_stop_rollback (void)
   probe_assert_not_logged (&probe, "a-shutdown");
   probe_assert_not_logged (&probe, "root-shutdown");
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   probe_assert_before (&probe, "root-before-shutdown", "a-shutdown");
   probe_assert_before (&probe, "a-shutdown", "root-shutdown");
   g_assert_cmpuint (probe_log_count (&probe, "root-before-shutdown"), ==, 1);
@@ -1286,7 +1224,7 @@ test_startup_stop_rollback (void)
 static BkBackend *
 order_backend_new (Probe *probe)
 {
-  BkBackend *backend = backend_new ("{}");
+  BkBackend *backend = test_backend_new ("{}");
 
   bk_backend_add (backend, root_service_factory_new (probe, "root-startup",
                                                      "root-before-shutdown",
@@ -1305,12 +1243,12 @@ test_startup_order_start (void)
 
   probe_init (&probe);
   backend = order_backend_new (&probe);
-  start_ok (backend);
+  test_backend_start_ok (backend);
   /* root services → the plugin (modules, init, startup hooks) → root startup hooks */
   probe_assert_log (&probe, "root-service,init:order-plugin/order-module,init:order-plugin,"
                     "plugin-startup,root-startup");
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&backend);
   probe_assert_all_finalized (&probe);
   probe_clear (&probe);
@@ -1326,10 +1264,10 @@ test_startup_order_stop (void)
   backend = order_backend_new (&probe);
   bk_backend_add (backend, probe_plugin_new (&probe, "second-plugin", NULL, NULL,
                                              "second-shutdown"));
-  start_ok (backend);
+  test_backend_start_ok (backend);
   g_ptr_array_set_size (probe.log, 0);
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   /* root before-shutdown → plugin shutdown hooks (reverse order within a
    * plugin; plugins concurrently) → root shutdown hooks (reverse order). */
   g_assert_cmpuint (probe.log->len, ==, 6);
@@ -1379,12 +1317,12 @@ test_startup_hooks_failure_logged (void)
                                              "plugin-shutdown-1,!plugin-shutdown-2"));
 
   /* A failing plugin startup hook is logged; the start goes on. */
-  start_ok (backend);
+  test_backend_start_ok (backend);
   probe_assert_log (&probe, "root-service,init:test,plugin-startup,root-startup");
   g_assert_cmpuint (count_hook_failure_lines (logger), >=, 1);
 
   /* Each failing shutdown hook is logged; the sequence goes on. */
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   probe_assert_log (&probe, "root-service,init:test,plugin-startup,root-startup,"
                     "root-before-shutdown,plugin-shutdown-2,plugin-shutdown-1,"
                     "root-shutdown-2,root-shutdown-1");
@@ -1418,10 +1356,10 @@ test_startup_hooks_add_after_phase (void)
 
   probe_init (&probe);
   probe.keep_lifecycles = TRUE;
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, root_service_factory_new (&probe, NULL, NULL, NULL));
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, NULL, NULL));
-  start_ok (backend);
+  test_backend_start_ok (backend);
   g_assert_nonnull (probe.root_lifecycle);
   g_assert_nonnull (probe.plugin_lifecycle);
 
@@ -1434,7 +1372,7 @@ test_startup_hooks_add_after_phase (void)
   add_hooks (&probe, probe.root_lifecycle, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN, "late-before-shutdown");
   add_hooks (&probe, probe.root_lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN, "late-root-shutdown");
   add_hooks (&probe, probe.plugin_lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN, "late-plugin-shutdown");
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   probe_assert_log (&probe, "root-service,init:test,"
                     "late-before-shutdown,late-plugin-shutdown,late-root-shutdown");
 
@@ -1463,7 +1401,7 @@ test_startup_stop_finalizes (void)
 
   probe_init (&probe);
   probe.rich = TRUE;
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, root_service_factory_new (&probe, "root-startup",
                                                      "root-before-shutdown", "root-shutdown"));
   bk_backend_add (backend, plugin_service_factory_new (&probe));
@@ -1473,13 +1411,13 @@ test_startup_stop_finalizes (void)
   bk_backend_add (backend, probe_plugin_new (&probe, "second", NULL, NULL, NULL));
   probe_watch (&probe, backend);
 
-  start_ok (backend);
+  test_backend_start_ok (backend);
   /* One plugin-scoped service per plugin that asks (the module shares its
    * plugin's). */
   g_assert_cmpuint (probe_log_count (&probe, "plugin-service:first"), ==, 1);
   g_assert_cmpuint (probe_log_count (&probe, "plugin-service:second"), ==, 1);
   g_assert_cmpuint (probe_log_count (&probe, "root-service"), ==, 1);
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   probe_assert_logged (&probe, "root-shutdown");
 
   g_clear_object (&backend);
@@ -1512,9 +1450,9 @@ worker_thread_main (gpointer user_data)
   g_main_context_push_thread_default (context);
   probe->thread = g_thread_self ();
   probe->context = context;
-  guard = guard_attach (context, "backend in a worker thread");
+  guard = test_guard_new (context, "backend in a worker thread");
 
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   g_assert_true (bk_backend_get_main_context (backend) == context);
   bk_backend_add (backend, root_service_factory_new (probe, "root-startup",
                                                      "root-before-shutdown", "root-shutdown"));
@@ -1523,11 +1461,11 @@ worker_thread_main (gpointer user_data)
                                              "plugin-shutdown"));
   bk_backend_add (backend, probe_module_new (probe, "worker", "mod", NULL));
 
-  start_ok (backend);
-  stop_ok (backend);
+  test_backend_start_ok (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&backend);
 
-  guard_remove (guard);
+  test_guard_free (guard);
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
   return NULL;
@@ -1614,8 +1552,8 @@ test_startup_thread_async_main_context (void)
   Probe probe;
 
   probe_init (&probe);
-  guard = guard_attach (NULL, "bk_backend_start_async");
-  backend = backend_new ("{}");
+  guard = test_guard_new (NULL, "bk_backend_start_async");
+  backend = test_backend_new ("{}");
   g_assert_true (bk_backend_get_main_context (backend) == g_main_context_default ());
   bk_backend_add (backend, root_service_factory_new (&probe, "root-startup", NULL, "root-shutdown"));
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, "plugin-startup", NULL));
@@ -1644,7 +1582,7 @@ test_startup_thread_async_main_context (void)
   g_assert_true (state.ok);
   probe_assert_logged (&probe, "root-shutdown");
 
-  guard_remove (guard);
+  test_guard_free (guard);
   g_clear_object (&backend);
   probe_assert_all_finalized (&probe);
   probe_clear (&probe);
@@ -1665,7 +1603,7 @@ test_startup_cancelled (void)
   Probe probe;
 
   probe_init (&probe);
-  backend = backend_new ("{}");
+  backend = test_backend_new ("{}");
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, NULL, NULL));
 
   g_cancellable_cancel (cancellable);
@@ -1673,7 +1611,7 @@ test_startup_cancelled (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_false (ok);
 
-  stop_ok (backend);
+  test_backend_stop_ok (backend);
   g_clear_object (&result);
   g_clear_object (&backend);
   probe_assert_all_finalized (&probe);
@@ -1731,13 +1669,13 @@ static void
 test_startup_run_signal (gconstpointer data)
 {
   RunCase rc = { GPOINTER_TO_INT (data), FALSE };
-  g_autoptr(BkBackend) backend = backend_new ("{}");
-  GSource *guard = guard_attach (bk_backend_get_main_context (backend), "bk_backend_run");
+  g_autoptr(BkBackend) backend = test_backend_new ("{}");
+  GSource *guard = test_guard_new (bk_backend_get_main_context (backend), "bk_backend_run");
   int status;
 
   bk_backend_add (backend, bk_plugin_new ("runner", run_register, &rc, NULL));
   status = bk_backend_run (backend, 0, NULL);
-  guard_remove (guard);
+  test_guard_free (guard);
 
   g_assert_cmpint (status, ==, 0);
   g_assert_true (rc.shut_down);
@@ -1764,7 +1702,7 @@ test_startup_run_start_failure (void)
 {
   if (g_test_subprocess ())
     {
-      g_autoptr(BkBackend) backend = backend_new ("{}");
+      g_autoptr(BkBackend) backend = test_backend_new ("{}");
 
       bk_backend_add (backend, bk_plugin_new ("broken", failing_register, NULL, NULL));
       g_assert_cmpint (bk_backend_run (backend, 0, NULL), ==, 1);
@@ -1843,8 +1781,8 @@ static void
 test_startup_stop_during_start (void)
 {
   StopDuringStart sd = { g_ptr_array_new_with_free_func (g_free), 0 };
-  g_autoptr(BkBackend) backend = backend_new ("{}");
-  GSource *guard = guard_attach (NULL, "stop during start");
+  g_autoptr(BkBackend) backend = test_backend_new ("{}");
+  GSource *guard = test_guard_new (NULL, "stop during start");
   g_autofree char *joined = NULL;
 
   bk_backend_add (backend, bk_plugin_new ("slow", slow_register, &sd, NULL));
@@ -1852,7 +1790,7 @@ test_startup_stop_during_start (void)
   bk_backend_stop_async (backend, NULL, stop_during_start_stopped, &sd);
   while (sd.done < 2)
     g_main_context_iteration (NULL, TRUE);
-  guard_remove (guard);
+  test_guard_free (guard);
 
   g_ptr_array_add (sd.log, NULL);
   joined = g_strjoinv (",", (char **) sd.log->pdata);
