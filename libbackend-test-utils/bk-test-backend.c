@@ -18,6 +18,10 @@
  * since the mock config says so unless the test set `backend.listen`
  * itself. [method@Bk.TestBackend.request] sends it requests.
  *
+ * `core.database` is the real one: unless the test's config sets
+ * `backend.database`, each plugin gets a private in-memory SQLite
+ * database.
+ *
  * Independent plugins start in an order shuffled from GLib's test seed
  * (`--seed` reproduces a run). Stopping the test backend (explicitly or by
  * dropping the last reference) iterates its main context until quiet and
