@@ -27,7 +27,9 @@ test-valgrind: compile
 	meson test -C $(BUILD) --setup=valgrind --no-suite docs --print-errorlogs
 
 # ASan + UBSan build of its own; leaks and undefined behaviour fail a test.
+# libgnutls28-dev: see tests/meson.build (LeakSanitizer and dlopened TLS).
 test-sanitizers: deps
+	@./scripts/install-deps.sh libgnutls28-dev
 	@test -f build-asan/build.ninja || meson setup build-asan -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dintrospection=disabled -Dbenchmarks=false
 	meson compile -C build-asan

@@ -12,8 +12,9 @@
  *     extension point `todo.validators` and adds lifecycle hooks;
  *  4. a module, `no-empty-titles`, that extends `todo` through that
  *     extension point;
- *  5. main (): a backend with every default service and the features above,
- *     run until SIGINT or SIGTERM.
+ *  5. main (): a backend with every default service, the features above and
+ *     the `notes` plugin (notes-plugin.c: JSON routes under /api/notes), run
+ *     until SIGINT or SIGTERM.
  *
  * `make run` starts it with examples/app-config.yaml. In a real project each
  * numbered part would be its own pair of files; the "header" parts below
@@ -23,6 +24,8 @@
 #include <stdio.h>
 
 #include <libbackend.h>
+
+#include "notes-plugin.h"
 
 /* ------------------------------------------------------------------------ *
  * 1. A custom service: example.greeter
@@ -408,6 +411,7 @@ main (int    argc,
   bk_backend_add (backend, example_logger_factory_new ()); /* replaces core.logger */
   bk_backend_add (backend, todo_plugin_new ());
   bk_backend_add (backend, todo_module_no_empty_titles_new ());
+  bk_backend_add (backend, notes_plugin_new ());      /* HTTP routes under /api/notes */
 
   /* --config FILE, logs on stderr (readable on a terminal, JSON lines
    * otherwise), a clean stop on Ctrl-C or SIGTERM. */

@@ -9,8 +9,7 @@
  * bk_mock_default_factories:
  *
  * Creates the default factories of a test backend (and of a
- * [class@Bk.ServiceFactoryTester]): a mock root config (`{}`, plus the
- * loopback listen address of [func@Bk.mock_root_config_factory_new]), a mock root
+ * [class@Bk.ServiceFactoryTester]): a mock root config (`{}`), a mock root
  * logger, a mock plugin logger, a [class@Bk.MockClock] as `core.rootClock`,
  * and [class@Bk.MockLifecycle]s as `core.rootLifecycle` and
  * `core.lifecycle`.

@@ -15,8 +15,10 @@
  *
  * Every test backend runs the real `core.rootHttpRouter` (installed as a
  * default too): it listens on 127.0.0.1 with a port the system picks,
- * since the mock config says so unless the test set `backend.listen`
- * itself. [method@Bk.TestBackend.request] sends it requests.
+ * whatever `backend.listen` says (every other key of the router's config,
+ * such as `backend.cors`, applies). [method@Bk.TestBackend.request] sends
+ * it requests. A test that needs another address adds its own factory,
+ * such as [func@Bk.root_http_router_factory_new].
  *
  * `core.database` is the real one: unless the test's config sets
  * `backend.database`, each plugin gets a private in-memory SQLite
@@ -127,8 +129,11 @@ bk_test_backend_init (BkTestBackend *self)
 {
   g_autoptr(GPtrArray) defaults = bk_mock_default_factories ();
 
-  /* Made at startup, as a root default is: every test backend listens. */
-  g_ptr_array_add (defaults, bk_service_ref_create_default_factory (BK_SERVICE_ROOT_HTTP_ROUTER));
+  /* Made at startup, as a root default is: every test backend listens, on
+   * loopback with an ephemeral port, so tests running side by side never
+   * compete for a port and nothing listens on every interface. */
+  g_ptr_array_add (defaults, _bk_root_http_router_factory_new_for_address ("127.0.0.1", 0));
+  g_ptr_array_add (defaults, bk_mock_discovery_factory_new (NULL));
   self->tracked = g_ptr_array_new_with_free_func (tracked_free);
   self->backend = bk_backend_new_specialized_v ((BkServiceFactory **) defaults->pdata, defaults->len);
   _bk_backend_set_tracker (self->backend, track_object, self);

@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 #define BK_TEST_UTILS_INSIDE
 # include "bk-mock-clock.h"
 # include "bk-mock-config.h"
+# include "bk-mock-discovery.h"
 # include "bk-mock-lifecycle.h"
 # include "bk-mock-logger.h"
 # include "bk-mock-services.h"

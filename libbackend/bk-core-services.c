@@ -162,3 +162,16 @@ BK_DEFINE_SERVICE_REF (bk_core_service_http_router, "core.httpRouter",
 BK_DEFINE_SERVICE_REF (bk_core_service_database, "core.database",
                        BK_TYPE_DATABASE, BK_SERVICE_SCOPE_PLUGIN,
                        _bk_database_default_factory)
+
+/**
+ * bk_core_service_discovery:
+ *
+ * The `core.discovery` ref; use [const@Bk.SERVICE_DISCOVERY].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_discovery, "core.discovery",
+                       BK_TYPE_DISCOVERY, BK_SERVICE_SCOPE_PLUGIN,
+                       _bk_discovery_default_factory)

@@ -37,6 +37,8 @@ BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_http_router            (void);
 BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_database               (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_discovery              (void);
 
 /**
  * BK_SERVICE_ROOT_CONFIG:
@@ -142,5 +144,14 @@ BkServiceRef *bk_core_service_database               (void);
  * Since: 0.1
  */
 #define BK_SERVICE_DATABASE (bk_core_service_database ())
+/**
+ * BK_SERVICE_DISCOVERY:
+ *
+ * `core.discovery` (plugin): a [iface@Bk.Discovery], the internal and
+ * external base URLs of any plugin's HTTP API.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_DISCOVERY (bk_core_service_discovery ())
 
 G_END_DECLS

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Build the libFuzzer targets in a clang build directory of their own and
-# run each one for SECONDS (default 60). Exits non-zero on any crash, leak,
+# run each one for SECONDS (default 60), one after the other. Exits non-zero on any crash, leak,
 # undefined-behaviour report, out-of-memory or timeout.
 #
 #   scripts/fuzz.sh [SECONDS]        (0: build only)
@@ -21,7 +21,21 @@ case "$duration" in
 esac
 
 BUILD_FUZZ=${BUILD_FUZZ:-build-fuzz}
-targets="fuzz-config-yaml"
+targets="fuzz-config-yaml fuzz-http-path"
+
+# Each target's own seeds (a directory under fuzzing/) and dictionary.
+target_corpus () {
+  case "$1" in
+    fuzz-config-yaml) echo fuzzing/corpus ;;
+    *) echo "fuzzing/corpus-${1#fuzz-}" ;;
+  esac
+}
+target_dict () {
+  case "$1" in
+    fuzz-config-yaml) echo fuzzing/yaml.dict ;;
+    *) echo "fuzzing/${1#fuzz-}.dict" ;;
+  esac
+}
 
 # --- Packages -----------------------------------------------------------------
 
@@ -76,11 +90,13 @@ status=0
 for target in $targets; do
   corpus="$workdir/$target/corpus"
   seeds="$workdir/$target/seeds"
+  own_seeds=$(target_corpus "$target")
+  dict=$(target_dict "$target")
   mkdir -p "$corpus" "$seeds"
 
-  # Seeds: the project's config test data (valid and malformed), then the
-  # target's own seeds in fuzzing/corpus/ (which work without tests/data/).
-  if [ -d tests/data ]; then
+  # Seeds: for the YAML target, the project's config test data (valid and
+  # malformed); then the target's own seeds (which work without tests/data/).
+  if [ "$target" = fuzz-config-yaml ] && [ -d tests/data ]; then
     n=0
     while IFS= read -r -d '' f; do
       n=$((n + 1))
@@ -92,7 +108,7 @@ for target in $targets; do
   rm -f "$artifacts/$target"-*
 
   log="$BUILD_FUZZ/$target.log"
-  echo "fuzz: $target for ${duration}s ($(find "$seeds" fuzzing/corpus -type f | wc -l) seeds, log in $log)" >&2
+  echo "fuzz: $target for ${duration}s ($(find "$seeds" "$own_seeds" -type f | wc -l) seeds, log in $log)" >&2
   rc=0
   "$BUILD_FUZZ/fuzzing/$target" \
     -max_total_time="$duration" \
@@ -101,9 +117,9 @@ for target in $targets; do
     -max_len=65536 \
     -detect_leaks=1 \
     -print_final_stats=1 \
-    -dict=fuzzing/yaml.dict \
+    -dict="$dict" \
     -artifact_prefix="$artifacts/$target-" \
-    "$corpus" fuzzing/corpus "$seeds" \
+    "$corpus" "$own_seeds" "$seeds" \
     </dev/null >"$log" 2>&1 || rc=$?
 
   findings=$(find "$artifacts" -maxdepth 1 -type f -name "$target-*" \

@@ -30,6 +30,8 @@ PACKAGES="
   libgirepository1.0-dev
   gi-docgen
   valgrind
+  glib-networking
+  openssl
 $*
 "
 

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <libbackend.h>
 
@@ -13,6 +14,8 @@
 typedef struct
 {
   GSubprocess      *process;
+  SoupSession      *session;      /* (nullable) */
+  char             *base_url;     /* (nullable) from "Listening on <url>" */
   GDataInputStream *stderr_lines;
   GPtrArray        *records;      /* JsonObject, one per log line */
   GString          *raw;
@@ -25,6 +28,8 @@ example_clear (Example *ex)
 {
   g_clear_object (&ex->stderr_lines);
   g_clear_object (&ex->process);
+  g_clear_object (&ex->session);
+  g_clear_pointer (&ex->base_url, g_free);
   g_clear_pointer (&ex->records, g_ptr_array_unref);
   if (ex->raw != NULL)
     g_string_free (g_steal_pointer (&ex->raw), TRUE);
@@ -85,6 +90,14 @@ waited (GObject      *source,
   ex->exited = TRUE;
 }
 
+/* In the child: a failed assertion here must not leave the example running
+ * (it would keep meson's output pipe open until the test's timeout). */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 example_spawn (Example *ex)
 {
@@ -97,6 +110,7 @@ example_spawn (Example *ex)
   ex->raw = g_string_new (NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   /* A critical in the example is a bug in it or in the library. */
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "LOG_LEVEL");
@@ -222,6 +236,239 @@ test_example_order (void)
   example_clear (&ex);
 }
 
+/* ------------------------------------------------------------------------ *
+ * HTTP, to the example's real server on loopback
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  SoupMessage *message;
+  GBytes      *body;
+  GError      *error;
+  gboolean     done;
+} Reply;
+
+static void
+reply_clear (Reply *reply)
+{
+  g_clear_object (&reply->message);
+  g_clear_pointer (&reply->body, g_bytes_unref);
+  g_clear_error (&reply->error);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
+
+static void
+reply_received (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Reply *reply = user_data;
+
+  reply->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &reply->error);
+  reply->done = TRUE;
+}
+
+/* Sends @method @path (with @body of @content_type, if any) and iterates the
+ * main context, which also keeps reading the example's log, until the
+ * answer is in. */
+static void
+example_request (Example    *ex,
+                 const char *method,
+                 const char *path,
+                 const char *content_type,
+                 const char *body,
+                 Reply      *reply)
+{
+  g_autofree char *url = g_strconcat (ex->base_url, path, NULL);
+  guint guard;
+
+  reply->message = soup_message_new (method, url);
+  g_assert_nonnull (reply->message);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (reply->message, content_type, bytes);
+    }
+
+  guard = g_timeout_add_seconds (GUARD_SECONDS, guard_expired, (gpointer) url);
+  soup_session_send_and_read_async (ex->session, reply->message, G_PRIORITY_DEFAULT, NULL,
+                                    reply_received, reply);
+  while (!reply->done)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (guard);
+  g_assert_no_error (reply->error);
+}
+
+/* Asserts the status and that the body is JSON equal to @expected_json
+ * (object members in any order). */
+static void
+assert_reply (Reply      *reply,
+              guint       expected_status,
+              const char *expected_json)
+{
+  g_autofree char *text = g_strndup (g_bytes_get_data (reply->body, NULL), g_bytes_get_size (reply->body));
+  g_autoptr(JsonNode) expected = NULL;
+  g_autoptr(JsonNode) actual = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (soup_message_get_status (reply->message) != expected_status)
+    g_error ("%s %s: expected status %u, got %u with body %s",
+             soup_message_get_method (reply->message),
+             g_uri_get_path (soup_message_get_uri (reply->message)),
+             expected_status, soup_message_get_status (reply->message), text);
+  if (expected_json == NULL)
+    {
+      g_assert_cmpuint (g_bytes_get_size (reply->body), ==, 0);
+      return;
+    }
+  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (reply->message), NULL),
+                   ==, "application/json");
+  expected = json_from_string (expected_json, &error);
+  g_assert_no_error (error);
+  actual = json_from_string (text, &error);
+  g_assert_no_error (error);
+  if (!json_node_equal (expected, actual))
+    g_error ("%s %s: expected the body %s, got %s",
+             soup_message_get_method (reply->message),
+             g_uri_get_path (soup_message_get_uri (reply->message)), expected_json, text);
+}
+
+#define assert_request(ex, method, path, content_type, body, expected_status, expected_json) \
+  G_STMT_START {                                                                             \
+    g_auto(Reply) reply__ = { 0 };                                                           \
+    example_request ((ex), (method), (path), (content_type), (body), &reply__);              \
+    assert_reply (&reply__, (expected_status), (expected_json));                             \
+  } G_STMT_END
+
+/* The routes of the notes plugin, the JSON 404s and the health endpoints,
+ * over real HTTP; then SIGINT drains and the example exits 0. */
+static void
+test_example_http (void)
+{
+  Example ex = { 0 };
+  JsonObject *record;
+  const char *listening;
+  g_autofree char *curl_list = NULL;
+  g_auto(Reply) created = { 0 };
+  const char *bad_bodies[][2] = {
+    { "{}", "Missing required field 'text' in request body" },
+    { "{\"text\":\"\"}", "Field 'text' in request body must be a non-empty string" },
+    { "{\"text\":7}", "Field 'text' in request body must be a non-empty string" },
+    { "[\"text\"]", "Request body must be a JSON object with a 'text' string" },
+    { "{\"text\":", "Invalid JSON in request body: *" },
+    { "", "Request body is empty, expected JSON" },
+  };
+
+  example_spawn (&ex);
+  /* The last line of the notes plugin's root startup hook. */
+  wait_for_record (&ex, "Stop it with Ctrl-C");
+
+  listening = json_object_get_string_member (find_record (&ex, "Listening on ", NULL), "message");
+  g_assert_true (g_str_has_prefix (listening, "Listening on http://127.0.0.1:"));
+  ex.base_url = g_strdup (listening + strlen ("Listening on "));
+  g_assert_false (g_str_has_suffix (ex.base_url, ":7007")); /* the ephemeral port */
+  ex.session = soup_session_new ();
+  soup_session_set_proxy_resolver (ex.session, NULL);
+
+  /* The plugin logs through its own (overridden) logger... */
+  record = find_record (&ex, "Routes added under /api/notes", NULL);
+  g_assert_nonnull (record);
+  g_assert_cmpstr (json_object_get_string_member (record, "plugin"), ==, "notes");
+  g_assert_cmpstr (json_object_get_string_member (record, "owner"), ==, "team-notes");
+  /* ...and the ready-to-paste commands, naming the bound port, through the
+   * root logger: no fields trail them. */
+  record = find_record (&ex, "The example backend is up at", NULL);
+  g_assert_nonnull (record);
+  g_assert_false (json_object_has_member (record, "plugin"));
+  curl_list = g_strdup_printf ("curl %s/api/notes/notes", ex.base_url);
+  assert_logged (&ex, curl_list);
+  assert_logged (&ex, "/.backstage/health/v1/readiness");
+
+  assert_request (&ex, "GET", "/.backstage/health/v1/liveness", NULL, NULL, 200, "{\"status\":\"ok\"}");
+  assert_request (&ex, "GET", "/.backstage/health/v1/readiness", NULL, NULL, 200, "{\"status\":\"ok\"}");
+
+  /* list, create, get */
+  assert_request (&ex, "GET", "/api/notes/notes", NULL, NULL, 200, "{\"items\":[]}");
+  example_request (&ex, "POST", "/api/notes/notes", "application/json", "{\"text\":\"Buy milk\"}", &created);
+  assert_reply (&created, 201, "{\"id\":\"1\",\"text\":\"Buy milk\"}");
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (created.message), "Location"),
+                   ==, "/api/notes/notes/1");
+  assert_request (&ex, "POST", "/api/notes/notes", "application/json", "{\"text\":\"Call Bob\",\"extra\":1}",
+                  201, "{\"id\":\"2\",\"text\":\"Call Bob\"}");
+  assert_request (&ex, "GET", "/api/notes/notes/1", NULL, NULL, 200, "{\"id\":\"1\",\"text\":\"Buy milk\"}");
+  assert_request (&ex, "GET", "/api/notes/notes", NULL, NULL, 200,
+                  "{\"items\":[{\"id\":\"1\",\"text\":\"Buy milk\"},{\"id\":\"2\",\"text\":\"Call Bob\"}]}");
+
+  /* an unknown id: 404 with Backstage's error body */
+  assert_request (&ex, "GET", "/api/notes/notes/42", NULL, NULL, 404,
+                  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"No note with id '42'\"},"
+                  "\"request\":{\"method\":\"GET\",\"url\":\"/api/notes/notes/42\"},"
+                  "\"response\":{\"statusCode\":404}}");
+
+  /* bad bodies: 400 InputError naming the field; nothing is stored */
+  for (guint i = 0; i < G_N_ELEMENTS (bad_bodies); i++)
+    {
+      g_auto(Reply) reply = { 0 };
+      g_autoptr(JsonNode) node = NULL;
+      JsonObject *error;
+
+      example_request (&ex, "POST", "/api/notes/notes", "application/json", bad_bodies[i][0], &reply);
+      g_assert_cmpuint (soup_message_get_status (reply.message), ==, 400);
+      node = json_from_string (g_bytes_get_data (reply.body, NULL), NULL);
+      g_assert_nonnull (node);
+      error = json_object_get_object_member (json_node_get_object (node), "error");
+      g_assert_cmpstr (json_object_get_string_member (error, "name"), ==, "InputError");
+      if (!g_pattern_match_simple (bad_bodies[i][1], json_object_get_string_member (error, "message")))
+        g_error ("body %s: expected the message %s, got %s", bad_bodies[i][0], bad_bodies[i][1],
+                 json_object_get_string_member (error, "message"));
+    }
+  assert_request (&ex, "POST", "/api/notes/notes", "text/plain", "Buy milk", 415,
+                  "{\"error\":{\"name\":\"UnsupportedMediaTypeError\","
+                  "\"message\":\"Unsupported content type 'text/plain', expected application/json\"},"
+                  "\"request\":{\"method\":\"POST\",\"url\":\"/api/notes/notes\"},"
+                  "\"response\":{\"statusCode\":415}}");
+
+  assert_request (&ex, "PUT", "/api/notes/notes", "application/json", "{}", 405,
+                  "{\"error\":{\"name\":\"MethodNotAllowedError\","
+                  "\"message\":\"Method PUT is not allowed, allowed: GET, HEAD, POST\"},"
+                  "\"request\":{\"method\":\"PUT\",\"url\":\"/api/notes/notes\"},"
+                  "\"response\":{\"statusCode\":405}}");
+
+  /* delete */
+  assert_request (&ex, "DELETE", "/api/notes/notes/1", NULL, NULL, 204, NULL);
+  assert_request (&ex, "GET", "/api/notes/notes/1", NULL, NULL, 404,
+                  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"No note with id '1'\"},"
+                  "\"request\":{\"method\":\"GET\",\"url\":\"/api/notes/notes/1\"},"
+                  "\"response\":{\"statusCode\":404}}");
+  assert_request (&ex, "DELETE", "/api/notes/notes/1", NULL, NULL, 404,
+                  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"No note with id '1'\"},"
+                  "\"request\":{\"method\":\"DELETE\",\"url\":\"/api/notes/notes/1\"},"
+                  "\"response\":{\"statusCode\":404}}");
+  assert_request (&ex, "GET", "/api/notes/notes", NULL, NULL, 200,
+                  "{\"items\":[{\"id\":\"2\",\"text\":\"Call Bob\"}]}");
+
+  /* an unknown path under /api/: JSON 404 */
+  assert_request (&ex, "GET", "/api/nope/things?x=1", NULL, NULL, 404,
+                  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"Not Found\"},"
+                  "\"request\":{\"method\":\"GET\",\"url\":\"/api/nope/things?x=1\"},"
+                  "\"response\":{\"statusCode\":404}}");
+
+  /* the access log saw them */
+  assert_logged (&ex, "POST /api/notes/notes 201");
+
+  /* Ctrl-C: a clean stop, exit status 0 */
+  g_clear_object (&ex.session);
+  g_subprocess_send_signal (ex.process, SIGINT);
+  wait_for_exit (&ex);
+  g_assert_true (g_subprocess_get_if_exited (ex.process));
+  g_assert_cmpint (g_subprocess_get_exit_status (ex.process), ==, 0);
+  assert_logged (&ex, "Shutdown hook: the todo plugin is stopping");
+
+  example_clear (&ex);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -231,6 +478,7 @@ main (int    argc,
   g_test_add_data_func ("/example/runs/sigterm", GINT_TO_POINTER (SIGTERM), test_example_runs);
   g_test_add_data_func ("/example/runs/sigint", GINT_TO_POINTER (SIGINT), test_example_runs);
   g_test_add_func ("/example/order", test_example_order);
+  g_test_add_func ("/example/http", test_example_http);
 
   return g_test_run ();
 }

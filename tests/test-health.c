@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
+
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
@@ -367,6 +369,71 @@ test_health_backend_default (void)
   g_assert_true (bk_service_ref_has_default_factory (BK_SERVICE_ROOT_HEALTH));
 }
 
+/* backend.health.headers (R72): added to both endpoints' answers. */
+static void
+test_health_headers (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BkTestBackend) tb = NULL;
+  const char *paths[] = { "/.backstage/health/v1/liveness", "/.backstage/health/v1/readiness" };
+
+  tb = bk_test_backend_start (&error,
+                              bk_mock_root_config_factory_new ("{\"backend\":{\"health\":{\"headers\":"
+                                                               "{\"X-Health\":\"yes\",\"Cache-Control\":\"no-store\"}}}}"),
+                              NULL);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(BkTestResponse) res = bk_test_backend_request (tb, "GET", paths[i], NULL, &error);
+
+      g_assert_no_error (error);
+      bk_test_assert_status (res, 200);
+      bk_test_assert_json_equal (res, OK);
+      bk_test_assert_header (res, "X-Health", "yes");
+      bk_test_assert_header (res, "Cache-Control", "no-store");
+    }
+
+  /* Only on the health endpoints. */
+  {
+    g_autoptr(BkTestResponse) res = bk_test_backend_request (tb, "GET", "/api/nope", NULL, &error);
+
+    g_assert_no_error (error);
+    bk_test_assert_status (res, 404);
+    g_assert_null (bk_test_response_get_header (res, "X-Health"));
+  }
+}
+
+typedef struct
+{
+  const char *headers;   /* JSON */
+  const char *error;
+} HeadersCase;
+
+static const HeadersCase headers_cases[] = {
+  { "\"nope\"", "Invalid type in config for key 'backend.health.headers' in 'mock-config', got string, wanted object" },
+  { "[\"a\"]", "Invalid type in config for key 'backend.health.headers' in 'mock-config', got array, wanted object" },
+  { "{\"X-A\":\"\"}", "Invalid header value at backend.health.headers.X-A, must be a non-empty string" },
+  { "{\"X-A\":\"ok\",\"X-B\":5}", "Invalid header value at backend.health.headers.X-B, must be a non-empty string" },
+  { "{\"X-A\":{}}", "Invalid header value at backend.health.headers.X-A, must be a non-empty string" },
+};
+
+/* A bad value fails startup. */
+static void
+test_health_headers_bad (gconstpointer data)
+{
+  const HeadersCase *c = data;
+  g_autofree char *config = g_strdup_printf ("{\"backend\":{\"health\":{\"headers\":%s}}}", c->headers);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BkTestBackend) tb = NULL;
+
+  tb = bk_test_backend_start (&error, bk_mock_root_config_factory_new (config), NULL);
+  g_assert_null (tb);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, c->error));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -380,6 +447,13 @@ main (int   argc,
   g_test_add_func ("/health/test-backend/stop", test_health_test_backend);
   g_test_add_func ("/health/test-backend/trigger", test_health_test_backend_trigger);
   g_test_add_func ("/health/test-backend/failed-start", test_health_test_backend_failed_start);
+  g_test_add_func ("/health/headers", test_health_headers);
+  for (guint i = 0; i < G_N_ELEMENTS (headers_cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/health/headers/bad/%u", i);
+
+      g_test_add_data_func (name, &headers_cases[i], test_health_headers_bad);
+    }
 
   return g_test_run ();
 }

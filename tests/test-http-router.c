@@ -20,8 +20,30 @@ typedef struct
   GTask            *shutdown_hook;
   gboolean          hold_shutdown;
   BkHttpRequest    *held;         /* a request the /hang route keeps */
+  BkHttpRequest    *held_mw;      /* a request the /later middleware keeps */
+  BkHttpRouter     *mw_router;    /* the mw plugin's router */
   gboolean          stopped;
 } Fixture;
+
+/* What the mw plugin's middleware, hooks and handlers did, in order. */
+static GString *trace;
+
+static void
+trace_add (const char *format,
+           ...) G_GNUC_PRINTF (1, 2);
+
+static void
+trace_add (const char *format,
+           ...)
+{
+  va_list args;
+
+  if (trace->len > 0)
+    g_string_append_c (trace, ' ');
+  va_start (args, format);
+  g_string_append_vprintf (trace, format, args);
+  va_end (args);
+}
 
 typedef struct
 {
@@ -309,6 +331,176 @@ todo_register (BkPluginEnv *env,
                                BK_SERVICE_HTTP_ROUTER, BK_SERVICE_ROOT_LIFECYCLE, NULL);
 }
 
+/* The mw plugin: middleware and nested routers. */
+
+static void
+outer_hook (BkHttpRequest *request,
+            gpointer       user_data)
+{
+  g_autofree char *status = g_strdup_printf ("%u", bk_http_request_get_response_status (request));
+
+  trace_add ("%s", (const char *) user_data);
+  bk_http_request_set_response_header (request, "X-Status", status);
+  bk_http_request_set_response_header (request, "X-Trace", trace->str);
+}
+
+static void
+trace_hook (BkHttpRequest *request,
+            gpointer       user_data)
+{
+  trace_add ("%s", (const char *) user_data);
+}
+
+static void
+outer_middleware (BkHttpRequest *request,
+                  gpointer       user_data)
+{
+  trace_add ("outer");
+  g_assert_cmpuint (bk_http_request_get_response_status (request), ==, 0);
+  bk_http_request_add_response_hook (request, outer_hook, g_strdup ("outer-hook"), g_free);
+  bk_http_request_next (request);
+}
+
+static void
+order_middleware (BkHttpRequest *request,
+                  gpointer       user_data)
+{
+  trace_add ("order");
+  bk_http_request_add_response_hook (request, trace_hook, g_strdup ("order-hook"), g_free);
+  bk_http_request_next (request);
+}
+
+static void
+other_middleware (BkHttpRequest *request,
+                  gpointer       user_data)
+{
+  trace_add ("other");
+  bk_http_request_next (request);
+}
+
+static void
+private_middleware (BkHttpRequest *request,
+                    gpointer       user_data)
+{
+  g_autoptr(GError) error = g_error_new_literal (BK_HTTP_ERROR, BK_HTTP_ERROR_NOT_ALLOWED,
+                                                 "You shall not pass");
+
+  trace_add ("private");
+  bk_http_request_respond_error (request, error);
+}
+
+static void
+later_middleware (BkHttpRequest *request,
+                  gpointer       user_data)
+{
+  Fixture *f = user_data;
+
+  trace_add ("later");
+  g_set_object (&f->held_mw, request);
+}
+
+static void
+twice_middleware (BkHttpRequest *request,
+                  gpointer       user_data)
+{
+  bk_http_request_next (request);
+  bk_http_request_next (request);
+}
+
+static void
+answer_then_next_middleware (BkHttpRequest *request,
+                             gpointer       user_data)
+{
+  g_autoptr(GBytes) body = g_bytes_new_static ("answered", 8);
+
+  bk_http_request_respond (request, 200, "text/plain", body);
+  bk_http_request_next (request);
+}
+
+static void
+trace_route (BkHttpRequest *request,
+             gpointer       user_data)
+{
+  g_autoptr(GBytes) body = g_bytes_new_static ("ok", 2);
+
+  trace_add ("%s", (const char *) user_data);
+  bk_http_request_respond (request, 200, "text/plain", body);
+}
+
+static void
+child_middleware (BkHttpRequest *request,
+                  gpointer       user_data)
+{
+  trace_add ("child:%s", bk_http_request_get_param (request, "uid"));
+  g_assert_null (bk_http_request_get_param (request, "id"));
+  bk_http_request_next (request);
+}
+
+/* Answers with the parameters it is given, as a JSON object. */
+static void
+params_route (BkHttpRequest *request,
+              gpointer       user_data)
+{
+  const char * const *names = user_data;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) payload = NULL;
+
+  trace_add ("params");
+  json_builder_begin_object (builder);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      json_builder_set_member_name (builder, names[i]);
+      json_builder_add_string_value (builder, bk_http_request_get_param (request, names[i]));
+    }
+  json_builder_end_object (builder);
+  payload = json_builder_get_root (builder);
+  bk_http_request_respond_json (request, 200, payload);
+}
+
+static char *uid_id[] = { (char *) "uid", (char *) "id", NULL };
+static char *uid_nid[] = { (char *) "uid", (char *) "nid", NULL };
+
+static gboolean
+mw_init (BkDeps   *deps,
+         gpointer  user_data,
+         GError  **error)
+{
+  Fixture *f = user_data;
+  BkHttpRouter *router = bk_deps_get (deps, BK_SERVICE_HTTP_ROUTER);
+  g_autoptr(BkHttpRouter) users = bk_http_router_new_nested ();
+  g_autoptr(BkHttpRouter) notes = bk_http_router_new_nested ();
+
+  f->mw_router = g_object_ref (router);
+  bk_http_router_use (router, NULL, outer_middleware, NULL, NULL);
+  bk_http_router_use (router, "/order", order_middleware, NULL, NULL);
+  bk_http_router_use (router, "/other", other_middleware, NULL, NULL);
+  bk_http_router_use (router, "/private", private_middleware, NULL, NULL);
+  bk_http_router_use (router, "/later", later_middleware, f, NULL);
+  bk_http_router_use (router, "/twice", twice_middleware, NULL, NULL);
+  bk_http_router_use (router, "/answer-then-next", answer_then_next_middleware, NULL, NULL);
+  bk_http_router_add_route (router, "GET", "/order", trace_route, (gpointer) "handler", NULL);
+  bk_http_router_add_route (router, "GET", "/private/x", trace_route, (gpointer) "private-handler", NULL);
+  bk_http_router_add_route (router, "GET", "/later", trace_route, (gpointer) "later-handler", NULL);
+  bk_http_router_add_route (router, "GET", "/twice", trace_route, (gpointer) "twice-handler", NULL);
+  bk_http_router_add_route (router, "GET", "/answer-then-next", trace_route, (gpointer) "never", NULL);
+
+  /* /users/:uid/todos/:id in two routers, /users/:uid/notes/:nid in three. */
+  bk_http_router_add_route (router, "DELETE", "/users/:uid/todos/:id", trace_route, (gpointer) "delete", NULL);
+  bk_http_router_use (users, NULL, child_middleware, NULL, NULL);
+  bk_http_router_add_route (users, "GET", "/todos/:id", params_route, uid_id, NULL);
+  bk_http_router_add_route (notes, "GET", "/", params_route, uid_nid, NULL);
+  bk_http_router_mount (users, "/notes/:nid", notes);
+  bk_http_router_mount (router, "/users/:uid", users);
+  return TRUE;
+}
+
+static void
+mw_register (BkPluginEnv *env,
+             gpointer     user_data)
+{
+  bk_plugin_env_register_init (env, mw_init, user_data, NULL, BK_SERVICE_HTTP_ROUTER, NULL);
+}
+
 static gboolean
 probe_init (BkDeps   *deps,
             gpointer  user_data,
@@ -411,6 +603,8 @@ fixture_set_up (Fixture       *f,
                                            NULL);
   bk_backend_add (f->backend, bk_plugin_new ("probe", probe_register, f, NULL));
   bk_backend_add (f->backend, bk_plugin_new ("todo", todo_register, f, NULL));
+  bk_backend_add (f->backend, bk_plugin_new ("mw", mw_register, f, NULL));
+  g_string_truncate (trace, 0);
   if (f->slow)
     bk_backend_add (f->backend, bk_plugin_new ("slow", slow_register, f, NULL));
 
@@ -448,6 +642,8 @@ fixture_tear_down (Fixture       *f,
     }
 
   g_clear_object (&f->held);
+  g_clear_object (&f->held_mw);
+  g_clear_object (&f->mw_router);
   g_clear_object (&f->session);
   g_clear_object (&f->backend);
   g_clear_object (&f->root_router);
@@ -567,9 +763,10 @@ test_http_router_body_errors (Fixture       *f,
                   ERROR_BODY ("InputError", "Request body is empty, expected JSON",
                               "POST", "/api/todo/todos", 400));
 
-  /* 1 MiB and a byte, in a JSON string. */
+  /* 1 MiB and a byte, in a JSON string: the root router's default
+   * backend.server.requestBodyLimit refuses it before the handler. */
   g_byte_array_append (big, (const guint8 *) "\"", 1);
-  for (guint i = 0; i < BK_HTTP_REQUEST_BODY_LIMIT - 1; i++)
+  for (guint i = 0; i < 1024 * 1024 - 1; i++)
     g_byte_array_append (big, (const guint8 *) "x", 1);
   g_byte_array_append (big, (const guint8 *) "\"", 1);
   bytes = g_byte_array_free_to_bytes (g_steal_pointer (&big));
@@ -709,11 +906,263 @@ test_http_router_shutdown (Fixture       *f,
   f->stopped = TRUE;
 }
 
+
+/* Middleware and nested routers ----------------------------------------------------- */
+
+/* Sends a request and waits for its answer; the caller clears @response. */
+static void
+send_and_wait (Fixture    *f,
+               const char *method,
+               const char *path,
+               Response   *response,
+               char      **out_body)
+{
+  send_request (f, method, path, NULL, NULL, response);
+  wait_for (&response->done, path);
+  g_assert_no_error (response->error);
+  *out_body = bytes_to_string (response->body);
+}
+
+static const char *
+response_header (Response   *response,
+                 const char *name)
+{
+  return soup_message_headers_get_one (soup_message_get_response_headers (response->message), name);
+}
+
+/* Middleware in the order added, then the handler, then the hooks in
+ * reverse; a middleware whose prefix does not match does not run. */
+static void
+test_http_router_middleware_order (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_auto(Response) response = { 0 };
+  g_autofree char *body = NULL;
+
+  send_and_wait (f, "GET", "/api/mw/ORDER", &response, &body);
+  g_assert_cmpuint (soup_message_get_status (response.message), ==, 200);
+  g_assert_cmpstr (body, ==, "ok");
+  g_assert_cmpstr (trace->str, ==, "outer order handler order-hook outer-hook");
+  /* The outer hook ran last, and its headers made it into the response. */
+  g_assert_cmpstr (response_header (&response, "X-Trace"), ==, trace->str);
+  g_assert_cmpstr (response_header (&response, "X-Status"), ==, "200");
+}
+
+/* A middleware that answers stops the chain; the hooks still run. */
+static void
+test_http_router_middleware_short_circuit (Fixture       *f,
+                                           gconstpointer  data)
+{
+  g_auto(Response) response = { 0 };
+  g_autofree char *body = NULL;
+
+  send_and_wait (f, "GET", "/api/mw/private/x?y=1", &response, &body);
+  g_assert_cmpuint (soup_message_get_status (response.message), ==, 403);
+  g_assert_cmpstr (body, ==,
+                   ERROR_BODY ("NotAllowedError", "You shall not pass", "GET", "/api/mw/private/x?y=1", 403));
+  g_assert_cmpstr (trace->str, ==, "outer private outer-hook");
+  g_assert_cmpstr (response_header (&response, "X-Status"), ==, "403");
+}
+
+static gboolean
+call_next (gpointer user_data)
+{
+  bk_http_request_next (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A middleware that goes on later: the request waits until it does. */
+static void
+test_http_router_middleware_async (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_auto(Response) response = { 0 };
+  g_autofree char *body = NULL;
+
+  send_request (f, "GET", "/api/mw/later", NULL, NULL, &response);
+  wait_for_pointer ((gpointer *) &f->held_mw, "the /later middleware");
+  for (int i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_false (response.done);
+  g_assert_cmpstr (trace->str, ==, "outer later");
+
+  g_idle_add_full (G_PRIORITY_DEFAULT, call_next, g_object_ref (f->held_mw), g_object_unref);
+  wait_for (&response.done, "the request after next");
+  g_assert_no_error (response.error);
+  body = bytes_to_string (response.body);
+  g_assert_cmpuint (soup_message_get_status (response.message), ==, 200);
+  g_assert_cmpstr (body, ==, "ok");
+  g_assert_cmpstr (trace->str, ==, "outer later later-handler outer-hook");
+}
+
+/* The client goes away while a middleware waits: the cancellable fires,
+ * and a later next does nothing. */
+static void
+test_http_router_middleware_disconnect (Fixture       *f,
+                                        gconstpointer  data)
+{
+  g_auto(Response) response = { 0 };
+  GSource *guard;
+
+  send_request (f, "GET", "/api/mw/later", NULL, NULL, &response);
+  wait_for_pointer ((gpointer *) &f->held_mw, "the /later middleware");
+  g_cancellable_cancel (response.cancellable);
+  wait_for (&response.done, "the client to give up");
+
+  guard = guard_new ("the server to notice the client is gone");
+  while (!g_cancellable_is_cancelled (bk_http_request_get_cancellable (f->held_mw)))
+    g_main_context_iteration (NULL, TRUE);
+  guard_free (guard);
+
+  bk_http_request_next (f->held_mw);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpstr (trace->str, ==, "outer later");
+}
+
+/* The hooks run on the router's own 404 and 405 too. */
+static void
+test_http_router_middleware_not_found (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_auto(Response) response = { 0 };
+  g_auto(Response) response_405 = { 0 };
+  g_autofree char *body = NULL;
+  g_autofree char *body_405 = NULL;
+
+  send_and_wait (f, "GET", "/api/mw/nope", &response, &body);
+  g_assert_cmpuint (soup_message_get_status (response.message), ==, 404);
+  g_assert_cmpstr (body, ==, ERROR_BODY ("NotFoundError", "Not Found", "GET", "/api/mw/nope", 404));
+  g_assert_cmpstr (response_header (&response, "X-Status"), ==, "404");
+  g_assert_cmpstr (trace->str, ==, "outer outer-hook");
+
+  g_string_truncate (trace, 0);
+  send_and_wait (f, "POST", "/api/mw/order", &response_405, &body_405);
+  g_assert_cmpuint (soup_message_get_status (response_405.message), ==, 405);
+  g_assert_cmpstr (response_header (&response_405, "X-Status"), ==, "405");
+  g_assert_cmpstr (response_header (&response_405, "Allow"), ==, "GET, HEAD");
+  g_assert_cmpstr (trace->str, ==, "outer order order-hook outer-hook");
+}
+
+/* next twice, and next after answering, are programming errors. */
+static void
+test_http_router_middleware_misuse (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_test_expect_message ("Bk", G_LOG_LEVEL_CRITICAL,
+                         "bk_http_request_next: no middleware is waiting for next on GET /api/mw/twice*");
+  assert_request (f, "GET", "/api/mw/twice", NULL, NULL, 200, "ok");
+  g_test_assert_expected_messages ();
+  g_assert_cmpstr (trace->str, ==, "outer twice-handler outer-hook");
+
+  g_string_truncate (trace, 0);
+  g_test_expect_message ("Bk", G_LOG_LEVEL_CRITICAL,
+                         "bk_http_request_next: the request GET /api/mw/answer-then-next has already been answered");
+  assert_request (f, "GET", "/api/mw/answer-then-next", NULL, NULL, 200, "answered");
+  g_test_assert_expected_messages ();
+  g_assert_cmpstr (trace->str, ==, "outer outer-hook");
+}
+
+/* Parameters of the mounts and of the route, percent-decoded; the
+ * parent's middleware before the child's. */
+static void
+test_http_router_nested_params (Fixture       *f,
+                                gconstpointer  data)
+{
+  assert_request (f, "GET", "/api/mw/users/7/todos/3", NULL, NULL, 200, "{\"uid\":\"7\",\"id\":\"3\"}");
+  g_assert_cmpstr (trace->str, ==, "outer child:7 params outer-hook");
+
+  g_string_truncate (trace, 0);
+  assert_request (f, "GET", "/api/mw/Users/a%20b/TODOS/c%3Fd/", NULL, NULL, 200,
+                  "{\"uid\":\"a b\",\"id\":\"c?d\"}");
+  g_assert_cmpstr (trace->str, ==, "outer child:a b params outer-hook");
+
+  /* Three levels, the innermost route being "/". */
+  g_string_truncate (trace, 0);
+  assert_request (f, "GET", "/api/mw/users/7/notes/9", NULL, NULL, 200, "{\"uid\":\"7\",\"nid\":\"9\"}");
+  g_assert_cmpstr (trace->str, ==, "outer child:7 params outer-hook");
+
+  /* A path that leads into the nested router but matches nothing there. */
+  g_string_truncate (trace, 0);
+  assert_request (f, "GET", "/api/mw/users/7/nope", NULL, NULL, 404,
+                  ERROR_BODY ("NotFoundError", "Not Found", "GET", "/api/mw/users/7/nope", 404));
+  g_assert_cmpstr (trace->str, ==, "outer child:7 outer-hook");
+}
+
+/* 405 when the path matches in any router; Allow lists them all. */
+static void
+test_http_router_nested_method_not_allowed (Fixture       *f,
+                                            gconstpointer  data)
+{
+  g_auto(Response) response = { 0 };
+  g_autofree char *body = NULL;
+
+  send_and_wait (f, "PUT", "/api/mw/users/7/todos/3", &response, &body);
+  g_assert_cmpuint (soup_message_get_status (response.message), ==, 405);
+  g_assert_cmpstr (response_header (&response, "Allow"), ==, "DELETE, GET, HEAD");
+  g_assert_cmpstr (body, ==,
+                   ERROR_BODY ("MethodNotAllowedError", "Method PUT is not allowed, allowed: DELETE, GET, HEAD",
+                               "PUT", "/api/mw/users/7/todos/3", 405));
+
+  /* The parent's route answers its own method. */
+  g_string_truncate (trace, 0);
+  assert_request (f, "DELETE", "/api/mw/users/7/todos/3", NULL, NULL, 200, "ok");
+  g_assert_cmpstr (trace->str, ==, "outer delete outer-hook");
+}
+
+/* Mounting into itself, into a descendant, twice, or a plugin's router:
+ * refused, nothing mounted. */
+static void
+test_http_router_nested_refused (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(BkHttpRouter) a = bk_http_router_new_nested ();
+  g_autoptr(BkHttpRouter) b = bk_http_router_new_nested ();
+  g_autoptr(BkHttpRouter) c = bk_http_router_new_nested ();
+  g_autoptr(BkHttpRouter) d = NULL;
+
+  bk_http_router_mount (a, "/b", b);
+  bk_http_router_mount (b, "/c", c);
+  g_assert_cmpuint (G_OBJECT (b)->ref_count, ==, 2);
+
+  g_test_expect_message ("Bk", G_LOG_LEVEL_CRITICAL,
+                         "*cannot mount a router into itself (at '/a')");
+  bk_http_router_mount (a, "/a", a);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Bk", G_LOG_LEVEL_CRITICAL,
+                         "*cannot mount a router at '/a' into one of its own descendants");
+  bk_http_router_mount (c, "/a", a);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (G_OBJECT (a)->ref_count, ==, 1);
+
+  g_test_expect_message ("Bk", G_LOG_LEVEL_CRITICAL,
+                         "*cannot mount a router at '/again': it is already mounted at '/c'");
+  bk_http_router_mount (a, "/again", c);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (G_OBJECT (c)->ref_count, ==, 2);
+
+  g_test_expect_message ("Bk", G_LOG_LEVEL_CRITICAL,
+                         "*cannot mount a router at '/p': only a router made with bk_http_router_new_nested() can be mounted");
+  bk_http_router_mount (a, "/p", f->mw_router);
+  g_test_assert_expected_messages ();
+
+  /* Once its parent is gone, a router may be mounted again. */
+  g_clear_object (&a);
+  g_assert_cmpuint (G_OBJECT (b)->ref_count, ==, 1);
+  d = bk_http_router_new_nested ();
+  bk_http_router_mount (d, "/b", b);
+  g_assert_cmpuint (G_OBJECT (b)->ref_count, ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
 {
+  int status;
+
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  trace = g_string_new (NULL);
 
   g_test_add_func ("/http-router/ref", test_http_router_ref);
 
@@ -731,7 +1180,18 @@ main (int    argc,
   ADD ("pause-released", "slow", test_http_router_pause_released);
   ADD ("pause-timeout", "slow", test_http_router_pause_timeout);
   ADD ("shutdown", "hold-shutdown", test_http_router_shutdown);
+  ADD ("middleware/order", NULL, test_http_router_middleware_order);
+  ADD ("middleware/short-circuit", NULL, test_http_router_middleware_short_circuit);
+  ADD ("middleware/async", NULL, test_http_router_middleware_async);
+  ADD ("middleware/disconnect", NULL, test_http_router_middleware_disconnect);
+  ADD ("middleware/not-found", NULL, test_http_router_middleware_not_found);
+  ADD ("middleware/misuse", NULL, test_http_router_middleware_misuse);
+  ADD ("nested/params", NULL, test_http_router_nested_params);
+  ADD ("nested/method-not-allowed", NULL, test_http_router_nested_method_not_allowed);
+  ADD ("nested/refused", NULL, test_http_router_nested_refused);
 #undef ADD
 
-  return g_test_run ();
+  status = g_test_run ();
+  g_string_free (trace, TRUE);
+  return status;
 }

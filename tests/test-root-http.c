@@ -3,12 +3,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
+
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
 #define LOOPBACK_CONFIG "{\"backend\":{\"listen\":{\"host\":\"127.0.0.1\",\"port\":0}}}"
 #define NOT_STARTED     "{\"message\":\"Backend has not started yet\",\"status\":\"error\"}"
-#define SHUTTING_DOWN   "{\"message\":\"Backend is shutting down\",\"status\":\"error\"}"
 #define OK              "{\"status\":\"ok\"}"
 
 static BkServiceFactoryTester *
@@ -360,9 +361,8 @@ test_root_http_health (Fixture       *f,
   assert_get (f, "/.backstage/health/v1/readiness", 200, OK);
   assert_get (f, "/.backstage/health/v1/liveness", 200, OK);
 
-  bk_mock_lifecycle_trigger (f->lifecycle, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN);
-  assert_get (f, "/.backstage/health/v1/readiness", 503, SHUTTING_DOWN);
-  assert_get (f, "/.backstage/health/v1/liveness", 200, OK);
+  /* Readiness once shutdown has begun: test-http-shutdown (the server stops
+   * accepting connections then). */
 
   /* Under the health prefix, anything else is a 404. */
   assert_get (f, "/.backstage/health/v1/other", 404,
@@ -497,6 +497,618 @@ test_root_http_stop (Fixture       *f,
   g_assert_error (response.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
 }
 
+/* A router from @factory (NULL: the default) on @config, and a session. */
+typedef struct
+{
+  BkServiceFactoryTester *tester;
+  BkRootHttpRouter       *router;
+  SoupSession            *session;
+  char                   *base_url;
+} Server;
+
+static void
+server_init (Server           *s,
+             BkServiceFactory *factory,
+             const char       *config)
+{
+  g_autoptr(GError) error = NULL;
+
+  s->tester = bk_service_factory_tester_new (factory != NULL ? factory
+                                             : bk_service_ref_create_default_factory (BK_SERVICE_ROOT_HTTP_ROUTER),
+                                             bk_mock_root_config_factory_new (config),
+                                             NULL);
+  s->router = bk_service_factory_tester_get_subject (s->tester, NULL, &error);
+  g_assert_no_error (error);
+  s->session = session_new ();
+  s->base_url = bk_root_http_router_dup_base_url (s->router);
+}
+
+static void
+server_clear (Server *s)
+{
+  g_clear_object (&s->session);
+  g_clear_object (&s->tester);
+  g_clear_pointer (&s->base_url, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Server, server_clear)
+
+/* Answers with its user data (the mount's name). */
+static void
+named_handler (SoupServerMessage *message,
+               const char        *path,
+               gpointer           user_data)
+{
+  const char *name = user_data;
+
+  soup_server_message_set_status (message, 200, NULL);
+  soup_server_message_set_response (message, "text/plain", SOUP_MEMORY_COPY, name, strlen (name));
+}
+
+static void
+server_mount (Server     *s,
+              const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (bk_root_http_router_use (s->router, path, named_handler, g_strdup (path), g_free, &error));
+  g_assert_no_error (error);
+}
+
+/* One request with headers (name, value, …, NULL) and a body. */
+static guint
+server_send (Server             *s,
+             const char         *method,
+             const char         *path,
+             const char * const *headers,
+             const char         *body,
+             Response           *response)
+{
+  g_autofree char *url = g_strconcat (s->base_url, path, NULL);
+  GSource *guard = g_timeout_source_new_seconds (10);
+
+  g_source_set_callback (guard, guard_timeout, (gpointer) path, NULL);
+  g_source_attach (guard, NULL);
+
+  response->message = soup_message_new (method, url);
+  for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
+    soup_message_headers_replace (soup_message_get_request_headers (response->message), headers[i], headers[i + 1]);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (response->message, "text/plain", bytes);
+    }
+  soup_session_send_and_read_async (s->session, response->message, G_PRIORITY_DEFAULT, NULL, sent, response);
+  while (!response->done)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (guard);
+  g_source_unref (guard);
+
+  g_assert_no_error (response->error);
+  return soup_message_get_status (response->message);
+}
+
+static const char *
+response_header (Response   *response,
+                 const char *name)
+{
+  return soup_message_headers_get_list (soup_message_get_response_headers (response->message), name);
+}
+
+#define NOT_FOUND_BODY(method, url) \
+  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"Not Found\"}," \
+  "\"request\":{\"method\":\"" method "\",\"url\":\"" url "\"}," \
+  "\"response\":{\"statusCode\":404}}"
+
+/* Index path (R71) ---------------------------------------------------------- */
+
+static void
+assert_answer (Server     *s,
+               const char *path,
+               guint       status,
+               const char *body)
+{
+  g_auto(Response) response = { 0 };
+  g_autofree char *text = NULL;
+
+  g_assert_cmpuint (server_send (s, "GET", path, NULL, NULL, &response), ==, status);
+  text = body_string (&response);
+  g_assert_cmpstr (text, ==, body);
+}
+
+static void
+test_root_http_index (void)
+{
+  g_autoptr(GError) error = NULL;
+  BkServiceFactory *factory = bk_root_http_router_factory_new ("/web/", &error);
+  g_auto(Server) s = { 0 };
+
+  g_assert_no_error (error);
+  server_init (&s, factory, LOOPBACK_CONFIG);
+  server_mount (&s, "/WEB");
+  server_mount (&s, "/api/thing");
+  server_mount (&s, "/other");
+
+  /* Named mounts first, then the index for anything outside /api/. */
+  assert_answer (&s, "/other/x", 200, "/other");
+  assert_answer (&s, "/api/thing/x", 200, "/api/thing");
+  assert_answer (&s, "/web/page", 200, "/WEB");
+  assert_answer (&s, "/", 200, "/WEB");
+  assert_answer (&s, "/some/page?x=1", 200, "/WEB");
+  assert_answer (&s, "/api", 200, "/WEB");
+  assert_answer (&s, "/api/nope", 404, NOT_FOUND_BODY ("GET", "/api/nope"));
+  assert_answer (&s, "/API/nope/x", 404, NOT_FOUND_BODY ("GET", "/API/nope/x"));
+  /* Health keeps its own 404s. */
+  assert_answer (&s, "/.backstage/health/x", 404, NOT_FOUND_BODY ("GET", "/.backstage/health/x"));
+}
+
+/* The default index is /api/app; until something mounts it, 404. */
+static void
+test_root_http_index_default (void)
+{
+  g_auto(Server) s = { 0 };
+
+  server_init (&s, NULL, LOOPBACK_CONFIG);
+  assert_answer (&s, "/page", 404, NOT_FOUND_BODY ("GET", "/page"));
+  server_mount (&s, "/api/app");
+  assert_answer (&s, "/page", 200, "/api/app");
+  assert_answer (&s, "/api/other", 404, NOT_FOUND_BODY ("GET", "/api/other"));
+}
+
+static void
+test_root_http_index_none (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(Server) s = { 0 };
+
+  g_assert_null (bk_root_http_router_factory_new ("", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "indexPath option may not be an empty string");
+  g_clear_error (&error);
+
+  server_init (&s, bk_root_http_router_factory_new (NULL, &error), LOOPBACK_CONFIG);
+  g_assert_no_error (error);
+  server_mount (&s, "/api/app");
+  assert_answer (&s, "/page", 404, NOT_FOUND_BODY ("GET", "/page"));
+}
+
+/* CORS ---------------------------------------------------------------------- */
+
+#define CORS_CONFIG \
+  "{\"backend\":{\"listen\":{\"host\":\"127.0.0.1\",\"port\":0}," \
+  "\"cors\":{\"origin\":[\"http://a.example\",\"https://*.b.example\"],\"methods\":[\"GET\",\"POST\"]," \
+  "\"credentials\":true,\"maxAge\":600,\"exposedHeaders\":[\"X-Total\",\"X-Page\"]}}}"
+
+static void
+test_root_http_cors (void)
+{
+  g_auto(Server) s = { 0 };
+
+  server_init (&s, NULL, CORS_CONFIG);
+  server_mount (&s, "/api/thing");
+
+  /* Allowed origins, exact or by pattern. */
+  {
+    const char *origins[] = { "http://a.example", "https://x.b.example" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (origins); i++)
+      {
+        g_auto(Response) response = { 0 };
+        const char *headers[] = { "Origin", origins[i], NULL };
+
+        g_assert_cmpuint (server_send (&s, "GET", "/api/thing", headers, NULL, &response), ==, 200);
+        g_assert_cmpstr (response_header (&response, "Access-Control-Allow-Origin"), ==, origins[i]);
+        g_assert_cmpstr (response_header (&response, "Vary"), ==, "Origin");
+        g_assert_cmpstr (response_header (&response, "Access-Control-Allow-Credentials"), ==, "true");
+        g_assert_cmpstr (response_header (&response, "Access-Control-Expose-Headers"), ==, "X-Total,X-Page");
+        g_assert_null (response_header (&response, "Access-Control-Allow-Methods"));
+      }
+  }
+
+  /* Another origin gets no grant, but still the answer. */
+  {
+    g_auto(Response) response = { 0 };
+    const char *headers[] = { "Origin", "http://evil.example", NULL };
+
+    g_assert_cmpuint (server_send (&s, "GET", "/api/thing", headers, NULL, &response), ==, 200);
+    g_assert_null (response_header (&response, "Access-Control-Allow-Origin"));
+    g_assert_null (response_header (&response, "Access-Control-Allow-Credentials"));
+  }
+
+  /* A preflight is answered without reaching the handler (which would say
+   * 200), the asked headers reflected. */
+  {
+    g_auto(Response) response = { 0 };
+    const char *headers[] = { "Origin", "http://a.example", "Access-Control-Request-Method", "POST",
+                              "Access-Control-Request-Headers", "Content-Type,X-Custom", NULL };
+
+    g_assert_cmpuint (server_send (&s, "OPTIONS", "/api/thing", headers, NULL, &response), ==, 204);
+    g_assert_cmpuint (g_bytes_get_size (response.body), ==, 0);
+    g_assert_cmpstr (response_header (&response, "Access-Control-Allow-Origin"), ==, "http://a.example");
+    g_assert_cmpstr (response_header (&response, "Access-Control-Allow-Methods"), ==, "GET,POST");
+    g_assert_cmpstr (response_header (&response, "Access-Control-Allow-Headers"), ==, "Content-Type,X-Custom");
+    g_assert_cmpstr (response_header (&response, "Access-Control-Max-Age"), ==, "600");
+    g_assert_cmpstr (response_header (&response, "Vary"), ==, "Origin, Access-Control-Request-Headers");
+  }
+
+  /* A plain OPTIONS is no preflight: the handler answers. */
+  {
+    g_auto(Response) response = { 0 };
+    const char *headers[] = { "Origin", "http://a.example", NULL };
+
+    g_assert_cmpuint (server_send (&s, "OPTIONS", "/api/thing", headers, NULL, &response), ==, 200);
+  }
+}
+
+/* Without backend.cors: no CORS header at all; configured allowedHeaders
+ * are sent as they are. */
+static void
+test_root_http_cors_off (void)
+{
+  const char *headers[] = { "Origin", "http://a.example", "Access-Control-Request-Method", "GET", NULL };
+
+  {
+    g_auto(Server) s = { 0 };
+    g_auto(Response) response = { 0 };
+
+    server_init (&s, NULL, LOOPBACK_CONFIG);
+    server_mount (&s, "/api/thing");
+    g_assert_cmpuint (server_send (&s, "OPTIONS", "/api/thing", headers, NULL, &response), ==, 200);
+    g_assert_null (response_header (&response, "Access-Control-Allow-Origin"));
+    g_assert_null (response_header (&response, "Vary"));
+  }
+  {
+    g_auto(Server) s = { 0 };
+    g_auto(Response) response = { 0 };
+
+    server_init (&s, NULL, "{\"backend\":{\"listen\":\"127.0.0.1:0\",\"cors\":{\"origin\":\"http://a.example\","
+                           "\"allowedHeaders\":\"Authorization\"}}}");
+    g_assert_cmpuint (server_send (&s, "OPTIONS", "/api/thing", headers, NULL, &response), ==, 204);
+    g_assert_cmpstr (response_header (&response, "Access-Control-Allow-Origin"), ==, "http://a.example");
+    g_assert_cmpstr (response_header (&response, "Access-Control-Allow-Methods"), ==, "GET,HEAD,PUT,PATCH,POST,DELETE");
+    g_assert_cmpstr (response_header (&response, "Access-Control-Allow-Headers"), ==, "Authorization");
+    g_assert_null (response_header (&response, "Access-Control-Allow-Credentials"));
+    g_assert_null (response_header (&response, "Access-Control-Max-Age"));
+  }
+}
+
+/* Config errors name the key. */
+typedef struct
+{
+  const char *backend;   /* members of backend, after listen */
+  const char *error;
+} ConfigErrorCase;
+
+static const ConfigErrorCase config_error_cases[] = {
+  { "\"cors\":true", "'backend.cors'" },
+  { "\"cors\":{\"origin\":{}}", "'backend.cors.origin'" },
+  { "\"cors\":{\"origin\":[\"a\",1]}", "'backend.cors.origin[1]'" },
+  { "\"cors\":{\"methods\":{}}", "'backend.cors.methods'" },
+  { "\"cors\":{\"credentials\":\"maybe\"}", "'backend.cors.credentials'" },
+  { "\"cors\":{\"maxAge\":\"soon\"}", "'backend.cors.maxAge'" },
+  { "\"server\":{\"requestBodyLimit\":\"lots\"}",
+    "Invalid request body limit 'lots' in config for key 'backend.server.requestBodyLimit' in 'mock-config', "
+    "expected a number of bytes or a string such as '100kb' or '1mb'" },
+  { "\"server\":{\"requestBodyLimit\":-5}", "Invalid request body limit '-5' in config for key 'backend.server.requestBodyLimit'" },
+  { "\"server\":{\"requestBodyLimit\":true}", "'backend.server.requestBodyLimit'" },
+  { "\"listen\":{\"host\":\"127.0.0.1\",\"port\":0,\"reusePort\":\"often\"}", "'backend.listen.reusePort'" },
+};
+
+static void
+test_root_http_config_error (gconstpointer data)
+{
+  const ConfigErrorCase *c = data;
+  g_autofree char *config = NULL;
+  g_autoptr(BkServiceFactoryTester) tester = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_has_prefix (c->backend, "\"listen\""))
+    config = g_strdup_printf ("{\"backend\":{%s}}", c->backend);
+  else
+    config = g_strdup_printf ("{\"backend\":{\"listen\":\"127.0.0.1:0\",%s}}", c->backend);
+  tester = tester_new (config);
+  g_assert_null (bk_service_factory_tester_get_subject (tester, NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, c->error));
+}
+
+/* reusePort ------------------------------------------------------------------ */
+
+static char *
+who_answers (guint port)
+{
+  g_autoptr(SoupSession) session = session_new ();
+  g_auto(Response) response = { 0 };
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/who", port);
+
+  request (session, "GET", url, &response);
+  return body_string (&response);
+}
+
+static void
+test_root_http_reuse_port (void)
+{
+  g_auto(Server) a = { 0 };
+  g_auto(Server) b = { 0 };
+  g_autoptr(BkServiceFactoryTester) plain = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *plain_config = NULL;
+  BkMockLifecycle *lifecycle;
+  gboolean seen_a = FALSE, seen_b = FALSE;
+  guint port;
+
+  server_init (&a, NULL, "{\"backend\":{\"listen\":{\"host\":\"127.0.0.1\",\"port\":0,\"reusePort\":true}}}");
+  port = bk_root_http_router_get_port (a.router);
+  config = g_strdup_printf ("{\"backend\":{\"listen\":{\"host\":\"127.0.0.1\",\"port\":%u,\"reusePort\":true}}}", port);
+  server_init (&b, NULL, config);
+  g_assert_cmpuint (bk_root_http_router_get_port (b.router), ==, port);
+  g_assert_true (bk_root_http_router_use (a.router, "/who", named_handler, (gpointer) "a", NULL, &error));
+  g_assert_true (bk_root_http_router_use (b.router, "/who", named_handler, (gpointer) "b", NULL, &error));
+  g_assert_no_error (error);
+
+  /* Without reusePort the port is taken. */
+  plain_config = g_strdup_printf ("{\"backend\":{\"listen\":{\"host\":\"127.0.0.1\",\"port\":%u}}}", port);
+  plain = tester_new (plain_config);
+  g_assert_null (bk_service_factory_tester_get_subject (plain, NULL, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_clear_error (&error);
+
+  /* The kernel spreads new connections over both. */
+  for (guint i = 0; i < 200 && !(seen_a && seen_b); i++)
+    {
+      g_autofree char *who = who_answers (port);
+
+      seen_a |= g_str_equal (who, "a");
+      seen_b |= g_str_equal (who, "b");
+    }
+  g_assert_true (seen_a);
+  g_assert_true (seen_b);
+
+  /* One stops; the other keeps the port. */
+  lifecycle = bk_service_factory_tester_get_service (a.tester, BK_SERVICE_ROOT_LIFECYCLE, NULL, &error);
+  g_assert_no_error (error);
+  bk_mock_lifecycle_trigger (lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN);
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *who = who_answers (port);
+
+      g_assert_cmpstr (who, ==, "b");
+    }
+}
+
+/* Body limit and Expect: 100-continue ------------------------------------------- */
+
+typedef struct
+{
+  GSocketConnection *connection;
+  GString           *received;
+  gboolean           eof;
+  gboolean           reading;
+} Raw;
+
+static Raw *
+raw_connect (guint port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  Raw *raw = g_new0 (Raw, 1);
+
+  g_socket_client_set_enable_proxy (client, FALSE);
+  raw->connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  raw->received = g_string_new (NULL);
+  return raw;
+}
+
+static void
+raw_free (Raw *raw)
+{
+  g_object_unref (raw->connection);
+  g_string_free (raw->received, TRUE);
+  g_free (raw);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Raw, raw_free)
+
+static void
+raw_write (Raw        *raw,
+           const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (raw->connection));
+
+  g_assert_true (g_output_stream_write_all (out, text, strlen (text), NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+raw_read_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Raw *raw = user_data;
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+    raw->eof = TRUE;
+  else
+    g_string_append_len (raw->received, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  raw->reading = FALSE;
+}
+
+/* Reads until the server closes the connection. */
+static char *
+raw_read_all (Raw *raw)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (raw->connection));
+  GSource *guard = g_timeout_source_new_seconds (10);
+
+  g_source_set_callback (guard, guard_timeout, (gpointer) "the server to close", NULL);
+  g_source_attach (guard, NULL);
+  while (!raw->eof)
+    {
+      if (!raw->reading)
+        {
+          raw->reading = TRUE;
+          g_input_stream_read_bytes_async (in, 4096, G_PRIORITY_DEFAULT, NULL, raw_read_cb, raw);
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_destroy (guard);
+  g_source_unref (guard);
+  return g_strdup (raw->received->str);
+}
+
+#define TOO_LARGE_BODY(method, url, limit) \
+  "{\"error\":{\"name\":\"PayloadTooLargeError\",\"message\":\"Request body is larger than the limit of " limit " bytes\"}," \
+  "\"request\":{\"method\":\"" method "\",\"url\":\"" url "\"}," \
+  "\"response\":{\"statusCode\":413}}"
+
+static void
+assert_too_large (const char *answer,
+                  const char *body)
+{
+  g_test_message ("%s", answer);
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 413 "));
+  g_assert_nonnull (strstr (answer, "\r\nConnection: close\r\n"));
+  g_assert_nonnull (strstr (answer, "\r\nX-Request-Id: "));
+  g_assert_cmpstr (strstr (answer, "\r\n\r\n") + 4, ==, body);
+}
+
+/* Counts what reaches the handler. */
+static void
+body_handler (SoupServerMessage *message,
+              const char        *path,
+              gpointer           user_data)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GOFFSET_FORMAT,
+                                           soup_server_message_get_request_body (message)->length);
+
+  (*(guint *) user_data)++;
+  soup_server_message_set_status (message, 200, NULL);
+  soup_server_message_set_response (message, "text/plain", SOUP_MEMORY_COPY, text, strlen (text));
+}
+
+static void
+test_root_http_body_limit (void)
+{
+  g_auto(Server) s = { 0 };
+  g_autoptr(GError) error = NULL;
+  guint calls = 0;
+
+  server_init (&s, NULL, "{\"backend\":{\"listen\":\"127.0.0.1:0\",\"server\":{\"requestBodyLimit\":\"1kb\"}}}");
+  g_assert_true (bk_root_http_router_use (s.router, "/api/body", body_handler, &calls, NULL, &error));
+  g_assert_no_error (error);
+
+  /* At the limit: the handler gets it all. */
+  {
+    g_auto(Response) response = { 0 };
+    g_autofree char *body = g_strnfill (1024, 'x');
+    g_autofree char *text = NULL;
+
+    g_assert_cmpuint (server_send (&s, "POST", "/api/body", NULL, body, &response), ==, 200);
+    text = body_string (&response);
+    g_assert_cmpstr (text, ==, "1024");
+    g_assert_cmpuint (calls, ==, 1);
+  }
+
+  /* Over it, announced: 413 at once, and with Expect: 100-continue the
+   * client is never asked for the body. */
+  {
+    g_autoptr(Raw) raw = raw_connect (bk_root_http_router_get_port (s.router));
+    g_autofree char *answer = NULL;
+
+    raw_write (raw, "POST /api/body HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+                    "Content-Length: 1025\r\nExpect: 100-continue\r\n\r\n");
+    answer = raw_read_all (raw);
+    g_assert_null (strstr (answer, "100 Continue"));
+    assert_too_large (answer, TOO_LARGE_BODY ("POST", "/api/body", "1024"));
+    g_assert_cmpuint (calls, ==, 1);
+  }
+
+  /* Over it, announced, body sent anyway. */
+  {
+    g_autoptr(Raw) raw = raw_connect (bk_root_http_router_get_port (s.router));
+    g_autofree char *request_text = NULL;
+    g_autofree char *body = g_strnfill (2000, 'y');
+    g_autofree char *answer = NULL;
+
+    request_text = g_strdup_printf ("PUT /api/body?a=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000\r\n\r\n%s", body);
+    raw_write (raw, request_text);
+    answer = raw_read_all (raw);
+    assert_too_large (answer, TOO_LARGE_BODY ("PUT", "/api/body?a=1", "1024"));
+    g_assert_cmpuint (calls, ==, 1);
+  }
+
+  /* Over it, chunked (no length announced): counted as it comes. */
+  {
+    g_autoptr(Raw) raw = raw_connect (bk_root_http_router_get_port (s.router));
+    g_autofree char *chunk = g_strnfill (600, 'z');
+    g_autofree char *request_text = NULL;
+    g_autofree char *answer = NULL;
+
+    request_text = g_strdup_printf ("POST /api/body HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                    "258\r\n%s\r\n258\r\n%s\r\n0\r\n\r\n", chunk, chunk);
+    raw_write (raw, request_text);
+    answer = raw_read_all (raw);
+    assert_too_large (answer, TOO_LARGE_BODY ("POST", "/api/body", "1024"));
+    g_assert_cmpuint (calls, ==, 1);
+  }
+
+  /* Chunked under the limit reaches the handler. */
+  {
+    g_autoptr(Raw) raw = raw_connect (bk_root_http_router_get_port (s.router));
+    g_autofree char *chunk = g_strnfill (600, 'z');
+    g_autofree char *request_text = NULL;
+    g_autofree char *answer = NULL;
+
+    request_text = g_strdup_printf ("POST /api/body HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                                    "Connection: close\r\n\r\n258\r\n%s\r\n0\r\n\r\n", chunk);
+    raw_write (raw, request_text);
+    answer = raw_read_all (raw);
+    g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 "));
+    g_assert_true (g_str_has_suffix (answer, "\r\n\r\n600"));
+    g_assert_cmpuint (calls, ==, 2);
+  }
+}
+
+/* The default limit is 1 MiB; a plain number is bytes. */
+static void
+test_root_http_body_limit_forms (void)
+{
+  const struct { const char *config; const char *limit; } cases[] = {
+    { "{\"backend\":{\"listen\":\"127.0.0.1:0\"}}", "1048576" },
+    { "{\"backend\":{\"listen\":\"127.0.0.1:0\",\"server\":{\"requestBodyLimit\":10}}}", "10" },
+    { "{\"backend\":{\"listen\":\"127.0.0.1:0\",\"server\":{\"requestBodyLimit\":\" 2MB \"}}}", "2097152" },
+    { "{\"backend\":{\"listen\":\"127.0.0.1:0\",\"server\":{\"requestBodyLimit\":\"300\"}}}", "300" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Server) s = { 0 };
+      g_autoptr(Raw) raw = NULL;
+      g_autofree char *request_text = NULL;
+      g_autofree char *answer = NULL;
+      g_autofree char *expected = NULL;
+
+      server_init (&s, NULL, cases[i].config);
+      raw = raw_connect (bk_root_http_router_get_port (s.router));
+      request_text = g_strdup_printf ("POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %" G_GUINT64_FORMAT "\r\n"
+                                      "Expect: 100-continue\r\n\r\n",
+                                      g_ascii_strtoull (cases[i].limit, NULL, 10) + 1);
+      raw_write (raw, request_text);
+      answer = raw_read_all (raw);
+      expected = g_strdup_printf ("{\"error\":{\"name\":\"PayloadTooLargeError\",\"message\":\"Request body is larger "
+                                  "than the limit of %s bytes\"},\"request\":{\"method\":\"POST\",\"url\":\"/x\"},"
+                                  "\"response\":{\"statusCode\":413}}", cases[i].limit);
+      assert_too_large (answer, expected);
+    }
+}
+
 /* The real default backend listens too (bk_backend_new's defaults). */
 static void
 test_root_http_default_backend (void)
@@ -527,6 +1139,19 @@ main (int    argc,
       g_test_add_data_func (name, &listen_cases[i], test_root_http_listen);
     }
   g_test_add_func ("/root-http/ref", test_root_http_default_backend);
+  g_test_add_func ("/root-http/index", test_root_http_index);
+  g_test_add_func ("/root-http/index/default", test_root_http_index_default);
+  g_test_add_func ("/root-http/index/none", test_root_http_index_none);
+  g_test_add_func ("/root-http/cors", test_root_http_cors);
+  g_test_add_func ("/root-http/cors/off", test_root_http_cors_off);
+  for (guint i = 0; i < G_N_ELEMENTS (config_error_cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/root-http/config-error/%u", i);
+      g_test_add_data_func (name, &config_error_cases[i], test_root_http_config_error);
+    }
+  g_test_add_func ("/root-http/reuse-port", test_root_http_reuse_port);
+  g_test_add_func ("/root-http/body-limit", test_root_http_body_limit);
+  g_test_add_func ("/root-http/body-limit/forms", test_root_http_body_limit_forms);
 
 #define ADD(path, func) \
   g_test_add ("/root-http/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)

@@ -94,8 +94,8 @@ test_testkit_http_listens (void)
   g_assert_null (base_url);
 }
 
-/* A test's own mock config still listens on loopback, port 0, unless it
- * sets backend.listen itself. */
+/* A test's own mock config still listens on loopback, port 0, even when
+ * it sets backend.listen. */
 static void
 test_testkit_http_own_config (void)
 {
@@ -128,12 +128,15 @@ test_testkit_http_own_config (void)
     stop (tb);
   }
 
-  /* An explicit listen address is the test's. */
+  /* backend.listen is ignored: a test backend always listens on loopback,
+   * port 0. */
   {
-    g_autoptr(BkTestBackend) tb = start ("{\"backend\":{\"listen\":\"localhost:0\"}}");
+    g_autoptr(BkTestBackend) tb = start ("{\"backend\":{\"listen\":\"0.0.0.0:7007\"}}");
     g_autofree char *base_url = bk_test_backend_dup_base_url (tb);
+    BkRootHttpRouter *router = bk_test_backend_get_service (tb, BK_SERVICE_ROOT_HTTP_ROUTER, NULL);
 
-    g_assert_true (g_str_has_prefix (base_url, "http://localhost:"));
+    g_assert_true (g_str_has_prefix (base_url, "http://127.0.0.1:"));
+    g_assert_cmpuint (bk_root_http_router_get_port (router), !=, 7007);
     stop (tb);
   }
 }

@@ -50,4 +50,11 @@ gpointer _bk_backend_resolve_service               (BkBackend        *self,
                                                     const char       *plugin_id,
                                                     GError          **error);
 
+/* The default core.rootHttpRouter, listening on @host:@port whatever
+ * `backend.listen` says (every other key is read as usual): the test kit's
+ * loopback, ephemeral-port server. */
+BK_AVAILABLE_IN_ALL
+BkServiceFactory *_bk_root_http_router_factory_new_for_address (const char *host,
+                                                               guint       port);
+
 G_END_DECLS

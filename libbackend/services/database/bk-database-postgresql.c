@@ -735,15 +735,19 @@ convert_result (const PGresult *pg)
 /* Queries ------------------------------------------------------------------------------------- */
 
 /* Waits until a result is ready without blocking in libpq, sending a
- * cancel request once when @cancellable fires. FALSE when the connection
- * failed. */
+ * cancel request when @cancellable fires. The server ignores a cancel
+ * request that reaches it before it starts executing the statement (it is
+ * still reading it), so while the statement runs on, the request is sent
+ * again every CANCEL_RETRY_MS. FALSE when the connection failed. */
+#define CANCEL_RETRY_MS 100
+
 static gboolean
 wait_for_result (BkDatabaseRawConnection *self,
                  GCancellable            *cancellable)
 {
   GPollFD fds[2] = { { PQsocket (self->conn), G_IO_IN, 0 }, { -1, G_IO_IN, 0 } };
   gboolean has_cancellable = cancellable != NULL && g_cancellable_make_pollfd (cancellable, &fds[1]);
-  gboolean cancel_sent = FALSE;
+  gboolean cancelled = FALSE;
   gboolean ok = TRUE;
 
   while (PQisBusy (self->conn))
@@ -755,23 +759,23 @@ wait_for_result (BkDatabaseRawConnection *self,
           ok = FALSE;
           break;
         }
-      n = g_poll (fds, has_cancellable && !cancel_sent ? 2 : 1, -1);
+      n = g_poll (fds, has_cancellable && !cancelled ? 2 : 1, cancelled ? CANCEL_RETRY_MS : -1);
 
       if (n < 0 && errno != EINTR)
         {
           ok = FALSE;
           break;
         }
-      if (!cancel_sent && g_cancellable_is_cancelled (cancellable))
+      if (g_cancellable_is_cancelled (cancellable) && (!cancelled || n == 0))
         {
           char message[256];
 
           g_mutex_lock (&self->cancel_lock);
           PQcancel (self->cancel, message, sizeof message);
           g_mutex_unlock (&self->cancel_lock);
-          cancel_sent = TRUE;
+          cancelled = TRUE;
         }
-      if (fds[0].revents != 0 && !PQconsumeInput (self->conn))
+      if (n > 0 && fds[0].revents != 0 && !PQconsumeInput (self->conn))
         {
           ok = FALSE;
           break;

@@ -62,11 +62,31 @@
  *   `ServiceUnavailableError` `Service has not started up yet`. Once the
  *   plugin's shutdown hooks have run, requests are answered 503
  *   `Service is shutting down`.
+ * - **Middleware** added with [method@Bk.HttpRouter.use] runs before the
+ *   routes, in the order added, for the requests under its path prefix
+ *   (all of them when the prefix is %NULL). Each middleware answers the
+ *   request, which then goes no further, or passes it on with
+ *   [method@Bk.HttpRequest.next], at once or later. Code that should run
+ *   on the response (whatever answered it: a handler, a middleware, or the
+ *   router's own 404 and 405) is added with
+ *   [method@Bk.HttpRequest.add_response_hook]. A request that no route
+ *   answers still goes through the middleware, then gets its 404 or 405.
+ * - **Nested routers**, made with [func@Bk.HttpRouter.new_nested], have
+ *   routes and middleware of their own and are mounted under a path
+ *   pattern with [method@Bk.HttpRouter.mount]: `/users/:uid` mounted on the
+ *   plugin's router serves `/api/<pluginId>/users/42/…`, and the mount's
+ *   parameters (`uid`) are visible to the nested router's middleware and
+ *   handlers together with their own. Routes and mounts are tried in the
+ *   order they were added, depth first; the middleware of every router on
+ *   the way to the route runs, outer routers' first. A 405 is answered
+ *   when the path matches a route in any of the routers but not its
+ *   method, and its `Allow` header lists the methods of all of them.
  * - **Auth policies** added with [method@Bk.HttpRouter.add_auth_policy]
  *   are only recorded for now: the auth service that enforces them comes
  *   later, and until then every route is reachable without credentials.
  *
- * Middleware and nested routers are not available yet.
+ * See `docs/http-middleware.md` for examples of middleware and nested
+ * routers.
  *
  * Since: 0.1
  */
@@ -85,6 +105,11 @@
  * handler keeps a reference with g_object_ref() and answers when its work
  * is done. Every error answer goes through [func@Bk.http_error_to_status]
  * and [func@Bk.http_error_to_json], so it has Backstage's error body.
+ *
+ * A middleware ([method@Bk.HttpRouter.use]) answers the same way, or passes
+ * the request on with [method@Bk.HttpRequest.next], and may add hooks that
+ * run just before the response is sent
+ * ([method@Bk.HttpRequest.add_response_hook]).
  *
  * Not thread-safe: use it on the backend's main context.
  *
@@ -178,6 +203,94 @@ bk_http_router_add_auth_policy (BkHttpRouter          *self,
   iface->add_auth_policy (self, path, allow);
 }
 
+/**
+ * bk_http_router_use:
+ * @self: a #BkHttpRouter
+ * @path_prefix: (nullable): the path under the router's mount that the
+ *   middleware covers (and the paths under it), with `:name` parameters as
+ *   in route patterns; %NULL or `/` for every request
+ * @func: (scope notified) (closure user_data) (destroy destroy): the middleware
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data once the router (and every request
+ *   still using @func) drops it
+ *
+ * Adds a middleware, as Express's `router.use (path, fn)`: it runs before
+ * the routes for the requests under @path_prefix, after the middleware
+ * added before it, and after the middleware of the routers this one is
+ * mounted in. It answers the request, or calls
+ * [method@Bk.HttpRequest.next] to pass it on (possibly later: the request
+ * waits meanwhile, and its cancellable fires if the client goes away).
+ * The parameters of @path_prefix and of the mounts above are readable with
+ * [method@Bk.HttpRequest.get_param] while the middleware runs.
+ *
+ * ```c
+ * static void
+ * add_version (BkHttpRequest *request, gpointer user_data)
+ * {
+ *   bk_http_request_set_response_header (request, "X-Api-Version", "2");
+ *   bk_http_request_next (request);
+ * }
+ *
+ * bk_http_router_use (router, NULL, add_version, NULL, NULL);
+ * ```
+ *
+ * Since: 0.1
+ */
+void
+bk_http_router_use (BkHttpRouter         *self,
+                    const char           *path_prefix,
+                    BkHttpMiddlewareFunc  func,
+                    gpointer              user_data,
+                    GDestroyNotify        destroy)
+{
+  BkHttpRouterInterface *iface;
+
+  g_return_if_fail (BK_IS_HTTP_ROUTER (self));
+  g_return_if_fail (func != NULL);
+
+  iface = BK_HTTP_ROUTER_GET_IFACE (self);
+  g_return_if_fail (iface->use != NULL);
+
+  iface->use (self, path_prefix, func, user_data, destroy);
+}
+
+/**
+ * bk_http_router_mount:
+ * @self: a #BkHttpRouter
+ * @path_pattern: where to mount @child under @self's mount, such as
+ *   `/users/:uid` (`:name` segments are parameters, as in route patterns)
+ * @child: a router made with [func@Bk.HttpRouter.new_nested]
+ *
+ * Mounts @child under @self: a request whose path under @self starts with
+ * @path_pattern goes on, with the rest of its path, to @child's middleware
+ * and routes, which also see the parameters of @path_pattern. @self keeps
+ * a reference to @child; routes and middleware may still be added to
+ * @child afterwards.
+ *
+ * Mounting a router into itself or into one of its descendants, mounting
+ * a router that is already mounted, and mounting a plugin's own router
+ * are programming errors: they are refused with a critical warning and
+ * nothing is mounted.
+ *
+ * Since: 0.1
+ */
+void
+bk_http_router_mount (BkHttpRouter *self,
+                      const char   *path_pattern,
+                      BkHttpRouter *child)
+{
+  BkHttpRouterInterface *iface;
+
+  g_return_if_fail (BK_IS_HTTP_ROUTER (self));
+  g_return_if_fail (path_pattern != NULL);
+  g_return_if_fail (BK_IS_HTTP_ROUTER (child));
+
+  iface = BK_HTTP_ROUTER_GET_IFACE (self);
+  g_return_if_fail (iface->mount != NULL);
+
+  iface->mount (self, path_pattern, child);
+}
+
 /* Requests ---------------------------------------------------------------------- */
 
 typedef struct _BkDefaultHttpRouter BkDefaultHttpRouter;
@@ -203,7 +316,31 @@ struct _BkHttpRequest
   BkDefaultHttpRouter *pending_router; /* (unowned) */
   BkClock             *clock;          /* (nullable) */
   guint                timer_id;
+
+  /* Dispatch: the middleware to run, then the route or the 404/405. */
+  GPtrArray           *steps;        /* (nullable) (element-type Step) */
+  guint                next_step;
+  gboolean             waiting_next; /* a middleware has not called next yet */
+  gboolean             running;      /* inside a step's function */
+  GPtrArray           *hooks;        /* (nullable) (element-type Hook) */
 };
+
+typedef struct
+{
+  BkHttpResponseHookFunc func;
+  gpointer               user_data;
+  GDestroyNotify         destroy;
+} Hook;
+
+static void
+hook_free (gpointer data)
+{
+  Hook *hook = data;
+
+  if (hook->destroy != NULL)
+    hook->destroy (hook->user_data);
+  g_free (hook);
+}
 
 G_DEFINE_FINAL_TYPE (BkHttpRequest, bk_http_request, G_TYPE_OBJECT)
 
@@ -229,6 +366,8 @@ bk_http_request_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->message, self);
   g_clear_object (&self->message);
   g_clear_object (&self->clock);
+  g_clear_pointer (&self->steps, g_ptr_array_unref);
+  g_clear_pointer (&self->hooks, g_ptr_array_unref);
 
   G_OBJECT_CLASS (bk_http_request_parent_class)->dispose (object);
 }
@@ -277,6 +416,8 @@ on_message_gone (SoupServerMessage *message,
   g_signal_handlers_disconnect_by_data (message, self);
 
   request_leave_pending (self);
+  /* No response is sent: the hooks never run. */
+  g_clear_pointer (&self->hooks, g_ptr_array_unref);
   if (!self->responded)
     g_cancellable_cancel (self->cancellable);
 
@@ -380,9 +521,26 @@ request_begin_response (BkHttpRequest *self)
   return TRUE;
 }
 
+/* Runs the response hooks, innermost (last added) first, each once. */
+static void
+request_run_hooks (BkHttpRequest *self)
+{
+  g_autoptr(GPtrArray) hooks = g_steal_pointer (&self->hooks);
+
+  if (hooks == NULL)
+    return;
+  for (guint i = hooks->len; i > 0; i--)
+    {
+      Hook *hook = g_ptr_array_index (hooks, i - 1);
+
+      hook->func (self, hook->user_data);
+    }
+}
+
 static void
 request_end_response (BkHttpRequest *self)
 {
+  request_run_hooks (self);
   request_unwatch (self);
   if (self->paused)
     {
@@ -436,7 +594,10 @@ bk_http_request_get_path (BkHttpRequest *self)
  *
  * Gets the value of a path parameter: for the pattern `/todos/:id` and the
  * path `/todos/a%20b`, the parameter `id` is `a b` (percent-decoded, as the
- * whole path is).
+ * whole path is). A handler sees the parameters of its route and of the
+ * patterns its nested routers are mounted under
+ * ([method@Bk.HttpRouter.mount]); a middleware, those of its prefix and of
+ * the mounts above it. When two have the same name, the innermost wins.
  *
  * Returns: (transfer none) (nullable): the value, or %NULL if the route
  *   has no such parameter
@@ -511,8 +672,8 @@ bk_http_request_get_header (BkHttpRequest *self,
   return soup_message_headers_get_list (soup_server_message_get_request_headers (self->message), name);
 }
 
-static gboolean
-is_json_content_type (const char *content_type)
+gboolean
+_bk_http_is_json_content_type (const char *content_type)
 {
   if (content_type == NULL)
     return FALSE;
@@ -535,9 +696,6 @@ is_json_content_type (const char *content_type)
  * - %BK_HTTP_ERROR_UNSUPPORTED_MEDIA_TYPE (415) when the `Content-Type` is
  *   not `application/json` (or `application/<type>+json`):
  *   `Unsupported content type 'text/plain', expected application/json`;
- * - %BK_HTTP_ERROR_PAYLOAD_TOO_LARGE (413) when the body is over
- *   %BK_HTTP_REQUEST_BODY_LIMIT (1 MiB):
- *   `Request body is larger than the limit of 1048576 bytes`;
  * - %BK_HTTP_ERROR_INPUT (400) for an empty body
  *   (`Request body is empty, expected JSON`) or one that is not JSON:
  *   `Invalid JSON in request body: <line>:<column>: <parser message>`.
@@ -564,7 +722,7 @@ bk_http_request_dup_body_json (BkHttpRequest  *self,
 
   headers = soup_server_message_get_request_headers (self->message);
   content_type = soup_message_headers_get_content_type (headers, NULL);
-  if (!is_json_content_type (content_type))
+  if (!_bk_http_is_json_content_type (content_type))
     {
       g_set_error (error, BK_HTTP_ERROR, BK_HTTP_ERROR_UNSUPPORTED_MEDIA_TYPE,
                    "Unsupported content type '%s', expected application/json",
@@ -572,15 +730,9 @@ bk_http_request_dup_body_json (BkHttpRequest  *self,
       return NULL;
     }
 
+  /* The root router has answered 413 to bodies over
+   * backend.server.requestBodyLimit before any handler runs. */
   body = soup_server_message_get_request_body (self->message);
-  if (body->length > BK_HTTP_REQUEST_BODY_LIMIT)
-    {
-      g_set_error (error, BK_HTTP_ERROR, BK_HTTP_ERROR_PAYLOAD_TOO_LARGE,
-                   "Request body is larger than the limit of %d bytes",
-                   BK_HTTP_REQUEST_BODY_LIMIT);
-      return NULL;
-    }
-
   bytes = soup_message_body_flatten (body);
   data = g_bytes_get_data (bytes, &size);
   if (size == 0)
@@ -764,34 +916,106 @@ respond_new_error (BkHttpRequest *self,
   bk_http_request_respond_error (self, error);
 }
 
-/* Routes -------------------------------------------------------------------------- */
-
-typedef struct
+/**
+ * bk_http_request_add_response_hook:
+ * @self: a #BkHttpRequest
+ * @func: (scope notified) (closure user_data) (destroy destroy): the hook
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data after @func has run, or once the
+ *   request is done with if it never does
+ *
+ * Adds a hook that runs once, just before the response is sent, whatever
+ * answered the request: a handler, a middleware, an error answer, or the
+ * router's own 404 or 405. Hooks run in the reverse order of adding, so
+ * the innermost middleware's hook runs first, as code after `await next()`
+ * would. A hook reads the status with
+ * [method@Bk.HttpRequest.get_response_status] and may add headers with
+ * [method@Bk.HttpRequest.set_response_header]; it can no longer answer.
+ * If the client goes away before the answer, the hooks do not run.
+ *
+ * Adding a hook after the request was answered is a programming error.
+ *
+ * Since: 0.1
+ */
+void
+bk_http_request_add_response_hook (BkHttpRequest          *self,
+                                   BkHttpResponseHookFunc  func,
+                                   gpointer                user_data,
+                                   GDestroyNotify          destroy)
 {
-  char              *method;
-  char              *pattern;
-  GStrv              segments;   /* non-empty segments of the pattern */
-  BkHttpHandlerFunc  handler;
-  gpointer           user_data;
-  GDestroyNotify     destroy;
-} Route;
+  Hook *hook;
 
-static void
-route_free (gpointer data)
-{
-  Route *route = data;
+  g_return_if_fail (BK_IS_HTTP_REQUEST (self));
+  g_return_if_fail (func != NULL);
 
-  if (route->destroy != NULL)
-    route->destroy (route->user_data);
-  g_free (route->method);
-  g_free (route->pattern);
-  g_strfreev (route->segments);
-  g_free (route);
+  if (self->responded || self->gone)
+    {
+      if (self->responded)
+        g_critical ("%s: the request %s %s has already been answered",
+                    G_STRFUNC, soup_server_message_get_method (self->message), self->url);
+      if (destroy != NULL)
+        destroy (user_data);
+      return;
+    }
+
+  hook = g_new0 (Hook, 1);
+  hook->func = func;
+  hook->user_data = user_data;
+  hook->destroy = destroy;
+  if (self->hooks == NULL)
+    self->hooks = g_ptr_array_new_with_free_func (hook_free);
+  g_ptr_array_add (self->hooks, hook);
 }
 
-/* The non-empty segments of @path. */
-static GStrv
-split_path (const char *path)
+/**
+ * bk_http_request_get_response_status:
+ * @self: a #BkHttpRequest
+ *
+ * Gets the status of the answer, for a response hook
+ * ([method@Bk.HttpRequest.add_response_hook]) to read.
+ *
+ * Returns: the HTTP status, or 0 while the request is not answered
+ *
+ * Since: 0.1
+ */
+guint
+bk_http_request_get_response_status (BkHttpRequest *self)
+{
+  g_return_val_if_fail (BK_IS_HTTP_REQUEST (self), 0);
+
+  return self->responded ? soup_server_message_get_status (self->message) : 0;
+}
+
+/**
+ * bk_http_request_set_response_header:
+ * @self: a #BkHttpRequest
+ * @name: a header name
+ * @value: its value
+ *
+ * Sets a response header, replacing any with the same name. Useful to
+ * middleware, before it passes the request on or in a response hook
+ * ([method@Bk.HttpRequest.add_response_hook]); it has no effect once the
+ * response has been sent.
+ *
+ * Since: 0.1
+ */
+void
+bk_http_request_set_response_header (BkHttpRequest *self,
+                                     const char    *name,
+                                     const char    *value)
+{
+  g_return_if_fail (BK_IS_HTTP_REQUEST (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (value != NULL);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (self->message),
+                                name, value);
+}
+
+/* Path matching ------------------------------------------------------------------- */
+
+GStrv
+_bk_http_split_path (const char *path)
 {
   g_auto(GStrv) parts = g_strsplit (path, "/", -1);
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
@@ -802,37 +1026,84 @@ split_path (const char *path)
   return g_strv_builder_end (builder);
 }
 
-/* Whether @segments (of a request path) match @route; fills @params
- * (when not NULL) with its parameters. */
 static gboolean
-route_match_path (Route       *route,
-                  char       **segments,
-                  GHashTable  *params)
+is_param (const char *segment)
 {
-  guint n = g_strv_length (route->segments);
+  return segment[0] == ':' && segment[1] != '\0';
+}
 
-  if (g_strv_length (segments) != n)
-    return FALSE;
+int
+_bk_http_match_path (const char * const *pattern,
+                     const char * const *segments,
+                     gboolean            prefix,
+                     GHashTable         *params)
+{
+  guint n = g_strv_length ((GStrv) pattern);
+  guint length = g_strv_length ((GStrv) segments);
+
+  if (length < n || (!prefix && length != n))
+    return -1;
 
   for (guint i = 0; i < n; i++)
-    {
-      const char *pattern = route->segments[i];
-
-      if (pattern[0] == ':' && pattern[1] != '\0')
-        continue;
-      if (g_ascii_strcasecmp (pattern, segments[i]) != 0)
-        return FALSE;
-    }
+    if (!is_param (pattern[i]) && g_ascii_strcasecmp (pattern[i], segments[i]) != 0)
+      return -1;
 
   if (params != NULL)
     for (guint i = 0; i < n; i++)
-      {
-        const char *pattern = route->segments[i];
+      if (is_param (pattern[i]))
+        g_hash_table_insert (params, g_strdup (pattern[i] + 1), g_strdup (segments[i]));
+  return (int) n;
+}
 
-        if (pattern[0] == ':' && pattern[1] != '\0')
-          g_hash_table_insert (params, g_strdup (pattern + 1), g_strdup (segments[i]));
-      }
-  return TRUE;
+static GHashTable *
+params_copy (GHashTable *params)
+{
+  GHashTable *copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  if (params != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, params);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_hash_table_insert (copy, g_strdup (key), g_strdup (value));
+    }
+  return copy;
+}
+
+/* Routes, mounts and middleware ----------------------------------------------------- */
+
+/* A route, or a mount when @child is set. Reference-counted (g_rc_box):
+ * a request holds its route until it is done. */
+typedef struct
+{
+  char                *method;     /* (nullable) for a mount */
+  char                *pattern;
+  GStrv                segments;   /* non-empty segments of the pattern */
+  BkHttpHandlerFunc    handler;
+  gpointer             user_data;
+  GDestroyNotify       destroy;
+  BkDefaultHttpRouter *child;      /* (nullable) (owned) a mount's router */
+} Route;
+
+static void
+route_clear (gpointer data)
+{
+  Route *route = data;
+
+  if (route->destroy != NULL)
+    route->destroy (route->user_data);
+  g_free (route->method);
+  g_free (route->pattern);
+  g_strfreev (route->segments);
+  g_clear_object (&route->child);
+}
+
+static void
+route_release (gpointer data)
+{
+  g_rc_box_release_full (data, route_clear);
 }
 
 static gboolean
@@ -841,6 +1112,56 @@ route_match_method (Route      *route,
 {
   return g_str_equal (route->method, method) ||
          (g_str_equal (method, "HEAD") && g_str_equal (route->method, "GET"));
+}
+
+/* Reference-counted as routes are. */
+typedef struct
+{
+  GStrv                 segments;  /* of the prefix; empty for every path */
+  BkHttpMiddlewareFunc  func;
+  gpointer              user_data;
+  GDestroyNotify        destroy;
+} Middleware;
+
+static void
+middleware_clear (gpointer data)
+{
+  Middleware *middleware = data;
+
+  if (middleware->destroy != NULL)
+    middleware->destroy (middleware->user_data);
+  g_strfreev (middleware->segments);
+}
+
+static void
+middleware_release (gpointer data)
+{
+  g_rc_box_release_full (data, middleware_clear);
+}
+
+/* One step of a request's dispatch: a middleware, the route, or the
+ * router's own 404 / 405 (@route and @middleware both %NULL). */
+typedef struct
+{
+  Middleware  *middleware;  /* (nullable) (owned) */
+  Route       *route;       /* (nullable) (owned) */
+  GHashTable  *params;      /* (owned) */
+  BkHttpError  code;        /* for a 404 / 405 */
+  char        *message;
+  char        *allow;       /* (nullable) the 405's Allow header */
+} Step;
+
+static void
+step_free (gpointer data)
+{
+  Step *step = data;
+
+  g_clear_pointer (&step->middleware, middleware_release);
+  g_clear_pointer (&step->route, route_release);
+  g_clear_pointer (&step->params, g_hash_table_unref);
+  g_free (step->message);
+  g_free (step->allow);
+  g_free (step);
 }
 
 /* The default implementation ------------------------------------------------------- */
@@ -874,13 +1195,18 @@ struct _BkDefaultHttpRouter
 {
   GObject    parent_instance;
 
-  char      *prefix;            /* /api/<pluginId> */
-  GPtrArray *routes;            /* Route */
+  char      *prefix;            /* /api/<pluginId>; NULL for a nested router */
+  GPtrArray *layers;            /* Route: routes and mounts, in the order added */
+  GPtrArray *middleware;        /* Middleware */
   GPtrArray *auth_policies;     /* AuthPolicy */
   BkClock   *clock;
   guint64    pause_timeout_ms;
   State      state;
   GPtrArray *pending;           /* (element-type BkHttpRequest) owned refs */
+
+  /* A nested router, once mounted. */
+  BkDefaultHttpRouter *parent;  /* (unowned) (nullable) */
+  char      *mount_pattern;     /* (nullable) */
 };
 
 static void bk_default_http_router_iface_init (BkHttpRouterInterface *iface);
@@ -898,15 +1224,15 @@ bk_default_http_router_add_route (BkHttpRouter      *router,
                                   GDestroyNotify     destroy)
 {
   BkDefaultHttpRouter *self = BK_DEFAULT_HTTP_ROUTER (router);
-  Route *route = g_new0 (Route, 1);
+  Route *route = g_rc_box_new0 (Route);
 
   route->method = g_strdup (method);
   route->pattern = g_strdup (path_pattern);
-  route->segments = split_path (path_pattern);
+  route->segments = _bk_http_split_path (path_pattern);
   route->handler = handler;
   route->user_data = user_data;
   route->destroy = destroy;
-  g_ptr_array_add (self->routes, route);
+  g_ptr_array_add (self->layers, route);
 }
 
 static void
@@ -923,10 +1249,75 @@ bk_default_http_router_add_auth_policy (BkHttpRouter          *router,
 }
 
 static void
+bk_default_http_router_use (BkHttpRouter         *router,
+                            const char           *path_prefix,
+                            BkHttpMiddlewareFunc  func,
+                            gpointer              user_data,
+                            GDestroyNotify        destroy)
+{
+  BkDefaultHttpRouter *self = BK_DEFAULT_HTTP_ROUTER (router);
+  Middleware *middleware = g_rc_box_new0 (Middleware);
+
+  middleware->segments = _bk_http_split_path (path_prefix != NULL ? path_prefix : "/");
+  middleware->func = func;
+  middleware->user_data = user_data;
+  middleware->destroy = destroy;
+  g_ptr_array_add (self->middleware, middleware);
+}
+
+static void
+bk_default_http_router_mount (BkHttpRouter *router,
+                              const char   *path_pattern,
+                              BkHttpRouter *child_router)
+{
+  BkDefaultHttpRouter *self = BK_DEFAULT_HTTP_ROUTER (router);
+  BkDefaultHttpRouter *child;
+  Route *route;
+
+  if (!BK_IS_DEFAULT_HTTP_ROUTER (child_router) ||
+      BK_DEFAULT_HTTP_ROUTER (child_router)->prefix != NULL)
+    {
+      g_critical ("%s: cannot mount a router at '%s': only a router made with "
+                  "bk_http_router_new_nested() can be mounted", G_STRFUNC, path_pattern);
+      return;
+    }
+  child = BK_DEFAULT_HTTP_ROUTER (child_router);
+
+  if (child == self)
+    {
+      g_critical ("%s: cannot mount a router into itself (at '%s')", G_STRFUNC, path_pattern);
+      return;
+    }
+  if (child->parent != NULL)
+    {
+      g_critical ("%s: cannot mount a router at '%s': it is already mounted at '%s'",
+                  G_STRFUNC, path_pattern, child->mount_pattern);
+      return;
+    }
+  for (BkDefaultHttpRouter *ancestor = self->parent; ancestor != NULL; ancestor = ancestor->parent)
+    if (ancestor == child)
+      {
+        g_critical ("%s: cannot mount a router at '%s' into one of its own descendants",
+                    G_STRFUNC, path_pattern);
+        return;
+      }
+
+  route = g_rc_box_new0 (Route);
+  route->pattern = g_strdup (path_pattern);
+  route->segments = _bk_http_split_path (path_pattern);
+  route->child = g_object_ref (child);
+  child->parent = self;
+  child->mount_pattern = g_strdup (path_pattern);
+  g_ptr_array_add (self->layers, route);
+}
+
+static void
 bk_default_http_router_iface_init (BkHttpRouterInterface *iface)
 {
   iface->add_route = bk_default_http_router_add_route;
   iface->add_auth_policy = bk_default_http_router_add_auth_policy;
+  iface->use = bk_default_http_router_use;
+  iface->mount = bk_default_http_router_mount;
 }
 
 /* Takes @request out of its router's pending list, cancelling its timer. */
@@ -961,8 +1352,20 @@ bk_default_http_router_dispose (GObject *object)
 
       request_leave_pending (request);
     }
+  /* Mounted routers that outlive this one may be mounted elsewhere. */
+  for (guint i = 0; self->layers != NULL && i < self->layers->len; i++)
+    {
+      Route *route = g_ptr_array_index (self->layers, i);
+
+      if (route->child != NULL && route->child->parent == self)
+        {
+          route->child->parent = NULL;
+          g_clear_pointer (&route->child->mount_pattern, g_free);
+        }
+    }
   g_clear_pointer (&self->pending, g_ptr_array_unref);
-  g_clear_pointer (&self->routes, g_ptr_array_unref);
+  g_clear_pointer (&self->layers, g_ptr_array_unref);
+  g_clear_pointer (&self->middleware, g_ptr_array_unref);
   g_clear_pointer (&self->auth_policies, g_ptr_array_unref);
   g_clear_object (&self->clock);
 
@@ -975,6 +1378,7 @@ bk_default_http_router_finalize (GObject *object)
   BkDefaultHttpRouter *self = BK_DEFAULT_HTTP_ROUTER (object);
 
   g_free (self->prefix);
+  g_free (self->mount_pattern);
 
   G_OBJECT_CLASS (bk_default_http_router_parent_class)->finalize (object);
 }
@@ -991,78 +1395,331 @@ bk_default_http_router_class_init (BkDefaultHttpRouterClass *klass)
 static void
 bk_default_http_router_init (BkDefaultHttpRouter *self)
 {
-  self->routes = g_ptr_array_new_with_free_func (route_free);
+  self->layers = g_ptr_array_new_with_free_func (route_release);
+  self->middleware = g_ptr_array_new_with_free_func (middleware_release);
   self->auth_policies = g_ptr_array_new_with_free_func (auth_policy_free);
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   self->state = STATE_STARTING;
 }
 
+/**
+ * bk_http_router_new_nested:
+ *
+ * Creates a router that belongs to no plugin, to be mounted in a plugin's
+ * router (or in another nested router) with [method@Bk.HttpRouter.mount].
+ * It has routes, middleware and auth policies of its own, and answers
+ * nothing until it is mounted; the plugin's startup gate applies to it
+ * once it is.
+ *
+ * ```c
+ * g_autoptr(BkHttpRouter) users = bk_http_router_new_nested ();
+ *
+ * bk_http_router_add_route (users, "GET", "/todos/:id", get_user_todo, store, NULL);
+ * bk_http_router_mount (router, "/users/:uid", users);
+ * // GET /api/<pluginId>/users/7/todos/3: params uid = 7 and id = 3
+ * ```
+ *
+ * Returns: (transfer full): a new router
+ *
+ * Since: 0.1
+ */
+BkHttpRouter *
+bk_http_router_new_nested (void)
+{
+  return g_object_new (BK_TYPE_DEFAULT_HTTP_ROUTER, NULL);
+}
+
 /* Dispatch --------------------------------------------------------------------------- */
+
+/* A router a request goes through, with what the mounts above it matched. */
+typedef struct
+{
+  BkDefaultHttpRouter *router;   /* (unowned) */
+  guint                offset;   /* segments matched by the mounts above */
+  GHashTable          *params;   /* (owned) the mounts' parameters */
+} Level;
+
+static void
+level_clear (gpointer data)
+{
+  Level *level = data;
+
+  g_clear_pointer (&level->params, g_hash_table_unref);
+}
+
+static void
+levels_push (GArray              *levels,
+             BkDefaultHttpRouter *router,
+             guint                offset,
+             GHashTable          *params)
+{
+  Level level = { router, offset, g_hash_table_ref (params) };
+
+  g_array_append_val (levels, level);
+}
+
+#define SEGMENTS_FROM(segments, offset) ((const char * const *) (segments) + (offset))
+
+/* Looks for the first route under @self, in the order its routes and
+ * mounts were added and depth first, whose path matches @segments from
+ * @offset and whose method matches @method. On success @levels has every
+ * router on the way and *@out_params the route's parameters; otherwise
+ * @levels is as it was and @allowed has the methods of the routes whose
+ * path matches. */
+static Route *
+find_route (BkDefaultHttpRouter  *self,
+            char                **segments,
+            guint                 offset,
+            GHashTable           *params,
+            const char           *method,
+            GArray               *levels,
+            GStrvBuilder         *allowed,
+            GHashTable          **out_params)
+{
+  guint mark = levels->len;
+
+  levels_push (levels, self, offset, params);
+  for (guint i = 0; i < self->layers->len; i++)
+    {
+      Route *route = g_ptr_array_index (self->layers, i);
+      const char * const *pattern = (const char * const *) route->segments;
+      g_autoptr(GHashTable) own = NULL;
+      int n;
+
+      if (_bk_http_match_path (pattern, SEGMENTS_FROM (segments, offset), route->child != NULL, NULL) < 0)
+        continue;
+
+      if (route->child == NULL && !route_match_method (route, method))
+        {
+          g_strv_builder_add (allowed, route->method);
+          if (g_str_equal (route->method, "GET"))
+            g_strv_builder_add (allowed, "HEAD");
+          continue;
+        }
+
+      own = params_copy (params);
+      n = _bk_http_match_path (pattern, SEGMENTS_FROM (segments, offset), route->child != NULL, own);
+      if (route->child == NULL)
+        {
+          *out_params = g_steal_pointer (&own);
+          return route;
+        }
+      else
+        {
+          Route *found = find_route (route->child, segments, offset + (guint) n, own,
+                                     method, levels, allowed, out_params);
+
+          if (found != NULL)
+            return found;
+        }
+    }
+  g_array_set_size (levels, mark);
+  return NULL;
+}
+
+/* For a request no route answers: the routers its path leads into, taking
+ * the first mount that matches at each level. */
+static void
+reach_routers (BkDefaultHttpRouter  *self,
+               char                **segments,
+               guint                 offset,
+               GHashTable           *params,
+               GArray               *levels)
+{
+  levels_push (levels, self, offset, params);
+  for (guint i = 0; i < self->layers->len; i++)
+    {
+      Route *route = g_ptr_array_index (self->layers, i);
+      g_autoptr(GHashTable) own = NULL;
+      int n;
+
+      if (route->child == NULL)
+        continue;
+      own = params_copy (params);
+      n = _bk_http_match_path ((const char * const *) route->segments,
+                               SEGMENTS_FROM (segments, offset), TRUE, own);
+      if (n >= 0)
+        {
+          reach_routers (route->child, segments, offset + (guint) n, own, levels);
+          return;
+        }
+    }
+}
+
+/* Each name once, in order, joined with ", ". */
+static char *
+join_unique (GStrv names)
+{
+  g_autoptr(GStrvBuilder) unique = g_strv_builder_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_auto(GStrv) list = NULL;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    if (g_hash_table_add (seen, names[i]))
+      g_strv_builder_add (unique, names[i]);
+  list = g_strv_builder_end (unique);
+  return g_strjoinv (", ", list);
+}
+
+/* The steps of @request: the middleware of the routers it goes through,
+ * then its route or the 404 / 405. */
+static GPtrArray *
+plan_request (BkDefaultHttpRouter  *self,
+              char                **segments,
+              const char           *method)
+{
+  g_autoptr(GArray) levels = g_array_new (FALSE, TRUE, sizeof (Level));
+  g_autoptr(GStrvBuilder) allowed = g_strv_builder_new ();
+  g_autoptr(GHashTable) root_params = params_copy (NULL);
+  g_autoptr(GHashTable) route_params = NULL;
+  g_auto(GStrv) allow = NULL;
+  GPtrArray *steps = g_ptr_array_new_with_free_func (step_free);
+  Route *route;
+  Step *target;
+
+  g_array_set_clear_func (levels, level_clear);
+  route = find_route (self, segments, 0, root_params, method, levels, allowed, &route_params);
+  if (route == NULL)
+    reach_routers (self, segments, 0, root_params, levels);
+
+  for (guint i = 0; i < levels->len; i++)
+    {
+      Level *level = &g_array_index (levels, Level, i);
+
+      for (guint j = 0; j < level->router->middleware->len; j++)
+        {
+          Middleware *middleware = g_ptr_array_index (level->router->middleware, j);
+          g_autoptr(GHashTable) params = params_copy (level->params);
+          Step *step;
+
+          if (_bk_http_match_path ((const char * const *) middleware->segments,
+                                   SEGMENTS_FROM (segments, level->offset), TRUE, params) < 0)
+            continue;
+          step = g_new0 (Step, 1);
+          step->middleware = g_rc_box_acquire (middleware);
+          step->params = g_steal_pointer (&params);
+          g_ptr_array_add (steps, step);
+        }
+    }
+
+  target = g_new0 (Step, 1);
+  allow = g_strv_builder_end (allowed);
+  if (route != NULL)
+    {
+      target->route = g_rc_box_acquire (route);
+      target->params = g_steal_pointer (&route_params);
+    }
+  else if (allow[0] == NULL)
+    {
+      target->code = BK_HTTP_ERROR_NOT_FOUND;
+      target->message = g_strdup ("Not Found");
+    }
+  else
+    {
+      /* Known path, other method: 405 with the methods it has, each once. */
+      target->code = BK_HTTP_ERROR_METHOD_NOT_ALLOWED;
+      target->allow = join_unique (allow);
+      target->message = g_strdup_printf ("Method %s is not allowed, allowed: %s", method, target->allow);
+    }
+  if (target->params == NULL)
+    target->params = params_copy (NULL);
+  g_ptr_array_add (steps, target);
+  return steps;
+}
+
+/* Runs the request's steps from where it stopped, until one answers or a
+ * middleware goes on later. */
+static void
+request_run (BkHttpRequest *self)
+{
+  /* A step may drop the caller's reference. */
+  g_object_ref (self);
+  while (!self->responded && !self->gone && self->next_step < self->steps->len)
+    {
+      Step *step = g_ptr_array_index (self->steps, self->next_step++);
+
+      g_clear_pointer (&self->params, g_hash_table_unref);
+      self->params = g_hash_table_ref (step->params);
+
+      if (step->middleware != NULL)
+        {
+          self->waiting_next = TRUE;
+          self->running = TRUE;
+          step->middleware->func (self, step->middleware->user_data);
+          self->running = FALSE;
+          /* It answered, or it will call next later. */
+          if (self->waiting_next)
+            break;
+        }
+      else if (step->route != NULL)
+        {
+          self->running = TRUE;
+          step->route->handler (self, step->route->user_data);
+          self->running = FALSE;
+        }
+      else
+        {
+          if (step->allow != NULL)
+            bk_http_request_set_response_header (self, "Allow", step->allow);
+          respond_new_error (self, step->code, step->message);
+        }
+    }
+
+  /* Not answered yet: wait for the middleware or the handler. */
+  request_pause (self);
+  g_object_unref (self);
+}
+
+/**
+ * bk_http_request_next:
+ * @self: a #BkHttpRequest
+ *
+ * Passes the request on from the middleware running it
+ * ([method@Bk.HttpRouter.use]) to the next middleware, and after the last
+ * one to the route (or the router's 404 or 405), as Express's `next ()`.
+ * A middleware calls it once, instead of answering: before it returns (the
+ * rest then runs once it has returned) or later, from the main context,
+ * when its asynchronous work is done. If the client has gone away
+ * meanwhile, it does nothing.
+ *
+ * Calling it twice, after answering, or from a route handler is a
+ * programming error: it is reported with a critical warning and ignored.
+ *
+ * Since: 0.1
+ */
+void
+bk_http_request_next (BkHttpRequest *self)
+{
+  g_return_if_fail (BK_IS_HTTP_REQUEST (self));
+
+  if (!self->waiting_next)
+    {
+      g_critical ("%s: no middleware is waiting for next on %s %s (called twice, or from a handler)",
+                  G_STRFUNC, soup_server_message_get_method (self->message), self->url);
+      return;
+    }
+  if (self->responded)
+    {
+      g_critical ("%s: the request %s %s has already been answered",
+                  G_STRFUNC, soup_server_message_get_method (self->message), self->url);
+      return;
+    }
+
+  self->waiting_next = FALSE;
+  if (!self->running && !self->gone)
+    request_run (self);
+}
 
 static void
 dispatch (BkDefaultHttpRouter *self,
           BkHttpRequest       *request)
 {
   const char *method = soup_server_message_get_method (request->message);
-  g_auto(GStrv) segments = split_path (request->path);
-  g_autoptr(GStrvBuilder) allowed = NULL;
-  g_auto(GStrv) allow = NULL;
-  g_autofree char *allow_header = NULL;
+  g_auto(GStrv) segments = _bk_http_split_path (request->path);
 
-  for (guint i = 0; i < self->routes->len; i++)
-    {
-      Route *route = g_ptr_array_index (self->routes, i);
-
-      if (!route_match_path (route, segments, NULL))
-        continue;
-
-      if (route_match_method (route, method))
-        {
-          g_autoptr(BkHttpRequest) keep = g_object_ref (request);
-
-          g_clear_pointer (&request->params, g_hash_table_unref);
-          request->params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-          route_match_path (route, segments, request->params);
-
-          route->handler (request, route->user_data);
-
-          /* Not answered yet: wait for the handler. */
-          request_pause (request);
-          return;
-        }
-
-      if (allowed == NULL)
-        allowed = g_strv_builder_new ();
-      g_strv_builder_add (allowed, route->method);
-      if (g_str_equal (route->method, "GET"))
-        g_strv_builder_add (allowed, "HEAD");
-    }
-
-  if (allowed == NULL)
-    {
-      respond_new_error (request, BK_HTTP_ERROR_NOT_FOUND, "Not Found");
-      return;
-    }
-
-  /* Known path, other method: 405 with the methods it has, each once. */
-  allow = g_strv_builder_end (allowed);
-  {
-    g_autoptr(GStrvBuilder) unique = g_strv_builder_new ();
-    g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-    g_auto(GStrv) list = NULL;
-    g_autofree char *message = NULL;
-
-    for (guint i = 0; allow[i] != NULL; i++)
-      if (g_hash_table_add (seen, allow[i]))
-        g_strv_builder_add (unique, allow[i]);
-    list = g_strv_builder_end (unique);
-    allow_header = g_strjoinv (", ", list);
-
-    soup_message_headers_replace (soup_server_message_get_response_headers (request->message),
-                                  "Allow", allow_header);
-    message = g_strdup_printf ("Method %s is not allowed, allowed: %s", method, allow_header);
-    respond_new_error (request, BK_HTTP_ERROR_METHOD_NOT_ALLOWED, message);
-  }
+  request->steps = plan_request (self, segments, method);
+  request->next_step = 0;
+  request_run (request);
 }
 
 static void

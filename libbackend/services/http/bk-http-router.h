@@ -17,17 +17,6 @@
 G_BEGIN_DECLS
 
 /**
- * BK_HTTP_REQUEST_BODY_LIMIT:
- *
- * The largest request body, in bytes, that
- * [method@Bk.HttpRequest.dup_body_json] accepts: 1 MiB. A larger body fails
- * with %BK_HTTP_ERROR_PAYLOAD_TOO_LARGE.
- *
- * Since: 0.1
- */
-#define BK_HTTP_REQUEST_BODY_LIMIT (1024 * 1024)
-
-/**
  * BkHttpAuthPolicyAllow:
  * @BK_HTTP_AUTH_POLICY_ALLOW_UNAUTHENTICATED: requests need no credentials
  * @BK_HTTP_AUTH_POLICY_ALLOW_USER_COOKIE: a user cookie is enough
@@ -65,6 +54,38 @@ G_DECLARE_FINAL_TYPE (BkHttpRequest, bk_http_request, BK, HTTP_REQUEST, GObject)
 typedef void (*BkHttpHandlerFunc) (BkHttpRequest *request,
                                    gpointer       user_data);
 
+/**
+ * BkHttpMiddlewareFunc:
+ * @request: the request; the middleware may keep a reference and go on later
+ * @user_data: the data given to [method@Bk.HttpRouter.use]
+ *
+ * Runs before a router's routes, for the requests under the middleware's
+ * path prefix. A middleware either answers the request (as a handler does,
+ * and the request goes no further) or passes it on with
+ * [method@Bk.HttpRequest.next], before it returns or later (keep a
+ * reference to @request): until then the request waits. To act on the
+ * response, add a hook with [method@Bk.HttpRequest.add_response_hook].
+ *
+ * Since: 0.1
+ */
+typedef void (*BkHttpMiddlewareFunc) (BkHttpRequest *request,
+                                      gpointer       user_data);
+
+/**
+ * BkHttpResponseHookFunc:
+ * @request: the request, answered but not sent yet
+ * @user_data: the data given to [method@Bk.HttpRequest.add_response_hook]
+ *
+ * Runs once, just before the response to @request is sent: it may read
+ * the status ([method@Bk.HttpRequest.get_response_status]) and set
+ * headers ([method@Bk.HttpRequest.set_response_header]), but no longer
+ * answer.
+ *
+ * Since: 0.1
+ */
+typedef void (*BkHttpResponseHookFunc) (BkHttpRequest *request,
+                                        gpointer       user_data);
+
 #define BK_TYPE_HTTP_ROUTER (bk_http_router_get_type ())
 
 BK_AVAILABLE_IN_ALL
@@ -75,6 +96,8 @@ G_DECLARE_INTERFACE (BkHttpRouter, bk_http_router, BK, HTTP_ROUTER, GObject)
  * @parent_iface: the parent interface
  * @add_route: adds a handler for a method and a path pattern
  * @add_auth_policy: records which requests need no credentials
+ * @use: adds a middleware for the requests under a path prefix
+ * @mount: mounts a nested router under a path pattern
  *
  * The `core.httpRouter` service: a plugin's routes, under
  * `/api/<pluginId>`.
@@ -94,7 +117,18 @@ struct _BkHttpRouterInterface
   void (*add_auth_policy) (BkHttpRouter          *self,
                            const char            *path,
                            BkHttpAuthPolicyAllow  allow);
+  void (*use)             (BkHttpRouter          *self,
+                           const char            *path_prefix,
+                           BkHttpMiddlewareFunc   func,
+                           gpointer               user_data,
+                           GDestroyNotify         destroy);
+  void (*mount)           (BkHttpRouter          *self,
+                           const char            *path_pattern,
+                           BkHttpRouter          *child);
 };
+
+BK_AVAILABLE_IN_ALL
+BkHttpRouter *bk_http_router_new_nested      (void);
 
 BK_AVAILABLE_IN_ALL
 void          bk_http_router_add_route       (BkHttpRouter          *self,
@@ -107,6 +141,16 @@ BK_AVAILABLE_IN_ALL
 void          bk_http_router_add_auth_policy (BkHttpRouter          *self,
                                               const char            *path,
                                               BkHttpAuthPolicyAllow  allow);
+BK_AVAILABLE_IN_ALL
+void          bk_http_router_use             (BkHttpRouter          *self,
+                                              const char            *path_prefix,
+                                              BkHttpMiddlewareFunc   func,
+                                              gpointer               user_data,
+                                              GDestroyNotify         destroy);
+BK_AVAILABLE_IN_ALL
+void          bk_http_router_mount           (BkHttpRouter          *self,
+                                              const char            *path_pattern,
+                                              BkHttpRouter          *child);
 
 BK_AVAILABLE_IN_ALL
 const char   *bk_http_request_get_method     (BkHttpRequest         *self);
@@ -142,5 +186,18 @@ void          bk_http_request_respond_json   (BkHttpRequest         *self,
 BK_AVAILABLE_IN_ALL
 void          bk_http_request_respond_error  (BkHttpRequest         *self,
                                               const GError          *error);
+BK_AVAILABLE_IN_ALL
+void          bk_http_request_next           (BkHttpRequest         *self);
+BK_AVAILABLE_IN_ALL
+void          bk_http_request_add_response_hook (BkHttpRequest      *self,
+                                                 BkHttpResponseHookFunc func,
+                                                 gpointer            user_data,
+                                                 GDestroyNotify      destroy);
+BK_AVAILABLE_IN_ALL
+guint         bk_http_request_get_response_status (BkHttpRequest    *self);
+BK_AVAILABLE_IN_ALL
+void          bk_http_request_set_response_header (BkHttpRequest    *self,
+                                                   const char       *name,
+                                                   const char       *value);
 
 G_END_DECLS

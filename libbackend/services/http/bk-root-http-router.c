@@ -28,16 +28,28 @@
  *   also be a string, `"<port>"` or `"<host>:<port>"`; anything else is
  *   refused with `Unable to parse listen address <value>, expected <port>
  *   or <host>:<port>`. The host is an IP address or `localhost`; host
- *   names are not resolved.
+ *   names are not resolved. `backend.listen.reusePort: true` sets
+ *   `SO_REUSEPORT` on the listening sockets, so several processes can
+ *   share one port (the kernel spreads connections among them).
+ * - With `backend.https.certificate.cert` and `.key` (PEM text; `$file`
+ *   reads them from files) it speaks HTTPS only. `backend.https: true`
+ *   without a certificate is refused: libbackend does not make self-signed
+ *   certificates.
  * - It answers `GET /.backstage/health/v1/liveness` and
  *   `GET /.backstage/health/v1/readiness` from `core.rootHealth`
- *   ([iface@Bk.RootHealth]): its status and JSON body. The prefix
- *   `/.backstage/health` is mounted like any other, so a conflicting mount
- *   is refused.
- * - A request no mount takes is answered 404 with Backstage's error body
+ *   ([iface@Bk.RootHealth]): its status and JSON body, plus the headers of
+ *   `backend.health.headers`. The prefix `/.backstage/health` is mounted
+ *   like any other, so a conflicting mount is refused.
+ * - The *index path* (Backstage's `indexPath`, `/api/app` by default, see
+ *   [func@Bk.root_http_router_factory_new]) names the mount that also takes
+ *   every request no mount matched, unless its path is under `/api/`.
+ * - Any other request is answered 404 with Backstage's error body
  *   ([func@Bk.http_error_to_json], a `NotFoundError` with the message
- *   `Not Found`), whether under `/api/` or not (there is no index handler
- *   yet).
+ *   `Not Found`); unknown paths under `/api/` always are.
+ * - `backend.cors` turns on CORS as Backstage's `cors` middleware does;
+ *   without it no CORS header is sent.
+ * - A request body over `backend.server.requestBodyLimit` (1 MiB by
+ *   default) is answered 413 without reaching a handler.
  * - Every response carries an `X-Request-Id` header (a random UUID) and
  *   these security headers (a subset of the defaults of helmet, which
  *   Backstage uses): `X-Content-Type-Options: nosniff`,
@@ -49,10 +61,13 @@
  *   `GET /api/todo/todos 200 3ms` with the fields `type=incomingRequest`,
  *   `method`, `url`, `status`, `duration` (milliseconds, on
  *   `core.rootClock`) and `requestId`.
- * - A root shutdown hook stops the server: it closes the listeners and
- *   every open connection (`soup_server_disconnect()`), so a request still
- *   in flight then is cut off. Draining comes with the graceful shutdown
- *   work.
+ * - Shutdown drains: a root before-shutdown hook waits
+ *   `backend.lifecycle.serverShutdownDelay` (default 0), stops accepting
+ *   connections, answers requests that still arrive on open connections
+ *   503 `Service is shutting down` (with `Connection: close`), and waits for
+ *   the requests in flight, at most `backend.lifecycle.serverDrainTimeout`
+ *   (default 10 s), both on `core.rootClock`. A root shutdown hook then
+ *   closes every connection left.
  *
  * Handlers run on the backend's main context. One that answers later
  * pauses the message with soup_server_message_pause() and unpauses it once
@@ -61,12 +76,23 @@
  * Since: 0.1
  */
 
+#include <errno.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
 #include "libbackend.h"
 #include "bk-services-private.h"
 #include "bk-http-private.h"
+#include "bk-backend-private.h"
+#include "bk-duration-private.h"
 
 #define DEFAULT_PORT 7007
+#define DEFAULT_INDEX_PATH "/api/app"
+#define DEFAULT_BODY_LIMIT 1048576
+#define DEFAULT_DRAIN_TIMEOUT_MS 10000
+#define DEFAULT_CORS_METHODS "GET,HEAD,PUT,PATCH,POST,DELETE"
 #define HEALTH_PREFIX "/.backstage/health"
+#define INFO_KEY "bk-root-http-request"
 
 G_DEFINE_INTERFACE (BkRootHttpRouter, bk_root_http_router, G_TYPE_OBJECT)
 
@@ -171,6 +197,7 @@ bk_root_http_router_dup_base_url (BkRootHttpRouter *self)
   return iface->dup_base_url (self);
 }
 
+
 /* Mount table --------------------------------------------------------------- */
 
 typedef struct
@@ -217,6 +244,50 @@ path_is_under (const char *path,
          (path[len] == '\0' || path[len] == '/');
 }
 
+/* Options ----------------------------------------------------------------------- */
+
+/* What a factory was made with. */
+typedef struct
+{
+  char     *index_path;      /* normalized, NULL: no index */
+  gboolean  fixed_address;   /* the test kit's: ignore backend.listen host/port */
+  char     *host;
+  guint     port;
+} FactoryOptions;
+
+static void
+factory_options_free (gpointer data)
+{
+  FactoryOptions *options = data;
+
+  g_free (options->index_path);
+  g_free (options->host);
+  g_free (options);
+}
+
+/* backend.cors, as Backstage's `cors` middleware reads it. */
+typedef struct
+{
+  char     **origins;          /* glob patterns */
+  char      *methods;
+  char      *allowed_headers;  /* NULL: reflect the request's */
+  char      *exposed_headers;  /* NULL: none */
+  gboolean   credentials;
+  gint64     max_age;          /* -1: none */
+} Cors;
+
+static void
+cors_free (Cors *cors)
+{
+  g_strfreev (cors->origins);
+  g_free (cors->methods);
+  g_free (cors->allowed_headers);
+  g_free (cors->exposed_headers);
+  g_free (cors);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Cors, cors_free)
+
 /* The default implementation -------------------------------------------------- */
 
 #define BK_TYPE_DEFAULT_ROOT_HTTP_ROUTER (bk_default_root_http_router_get_type ())
@@ -224,15 +295,30 @@ G_DECLARE_FINAL_TYPE (BkDefaultRootHttpRouter, bk_default_root_http_router, BK, 
 
 struct _BkDefaultRootHttpRouter
 {
-  GObject       parent_instance;
+  GObject          parent_instance;
 
-  SoupServer   *server;
-  GPtrArray    *mounts;       /* Mount */
-  BkLogger     *logger;
-  BkClock      *clock;
-  BkRootHealth *health;
-  char         *host;         /* as configured, "" for every interface */
-  guint         port;         /* bound, 0 once stopped */
+  SoupServer      *server;
+  GPtrArray       *mounts;          /* Mount */
+  BkLogger        *logger;
+  BkClock         *clock;
+  BkRootHealth    *health;
+  char            *host;            /* as configured, "" for every interface */
+  guint            port;            /* bound, 0 once no longer listening */
+  gboolean         reuse_port;
+  char            *index_path;      /* normalized, NULL: none */
+  GTlsCertificate *certificate;     /* NULL: plain HTTP */
+  Cors            *cors;            /* NULL: no CORS */
+  GPtrArray       *health_headers;  /* name, value, name, value… */
+  gint64           body_limit;
+  guint64          shutdown_delay_ms;
+  guint64          drain_timeout_ms;
+
+  /* Draining */
+  GHashTable      *in_flight;       /* SoupServerMessage → RequestInfo (unowned) */
+  gboolean         draining;        /* listeners closed: new requests get 503 */
+  GTask           *drain_task;      /* the before-shutdown hook's, while it waits */
+  guint            delay_timer;
+  guint            drain_timer;
 };
 
 static void bk_default_root_http_router_iface_init (BkRootHttpRouterInterface *iface);
@@ -299,6 +385,7 @@ static char *
 bk_default_root_http_router_dup_base_url (BkRootHttpRouter *router)
 {
   BkDefaultRootHttpRouter *self = BK_DEFAULT_ROOT_HTTP_ROUTER (router);
+  const char *scheme = self->certificate != NULL ? "https" : "http";
   const char *host = self->host;
 
   if (self->port == 0)
@@ -310,8 +397,8 @@ bk_default_root_http_router_dup_base_url (BkRootHttpRouter *router)
     host = "::1";
 
   if (strchr (host, ':') != NULL)
-    return g_strdup_printf ("http://[%s]:%u", host, self->port);
-  return g_strdup_printf ("http://%s:%u", host, self->port);
+    return g_strdup_printf ("%s://[%s]:%u", scheme, host, self->port);
+  return g_strdup_printf ("%s://%s:%u", scheme, host, self->port);
 }
 
 static void
@@ -320,6 +407,28 @@ bk_default_root_http_router_iface_init (BkRootHttpRouterInterface *iface)
   iface->use = bk_default_root_http_router_use;
   iface->get_port = bk_default_root_http_router_get_port;
   iface->dup_base_url = bk_default_root_http_router_dup_base_url;
+}
+
+static void
+cancel_timer (BkDefaultRootHttpRouter *self,
+              guint                   *id)
+{
+  if (*id != 0)
+    {
+      bk_clock_cancel_timer (self->clock, *id);
+      *id = 0;
+    }
+}
+
+static void
+complete_drain (BkDefaultRootHttpRouter *self)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->drain_task);
+
+  cancel_timer (self, &self->delay_timer);
+  cancel_timer (self, &self->drain_timer);
+  if (task != NULL)
+    g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -335,12 +444,15 @@ bk_default_root_http_router_dispose (GObject *object)
 {
   BkDefaultRootHttpRouter *self = BK_DEFAULT_ROOT_HTTP_ROUTER (object);
 
+  if (self->clock != NULL)
+    complete_drain (self);
   stop_server (self);
   g_clear_object (&self->server);
   g_clear_pointer (&self->mounts, g_ptr_array_unref);
   g_clear_object (&self->logger);
   g_clear_object (&self->clock);
   g_clear_object (&self->health);
+  g_clear_object (&self->certificate);
 
   G_OBJECT_CLASS (bk_default_root_http_router_parent_class)->dispose (object);
 }
@@ -351,6 +463,10 @@ bk_default_root_http_router_finalize (GObject *object)
   BkDefaultRootHttpRouter *self = BK_DEFAULT_ROOT_HTTP_ROUTER (object);
 
   g_free (self->host);
+  g_free (self->index_path);
+  g_clear_pointer (&self->cors, cors_free);
+  g_clear_pointer (&self->health_headers, g_ptr_array_unref);
+  g_clear_pointer (&self->in_flight, g_hash_table_unref);
 
   G_OBJECT_CLASS (bk_default_root_http_router_parent_class)->finalize (object);
 }
@@ -369,19 +485,52 @@ bk_default_root_http_router_init (BkDefaultRootHttpRouter *self)
 {
   self->mounts = g_ptr_array_new_with_free_func (mount_free);
   self->host = g_strdup ("");
+  self->health_headers = g_ptr_array_new_with_free_func (g_free);
+  self->in_flight = g_hash_table_new (NULL, NULL);
+  self->body_limit = DEFAULT_BODY_LIMIT;
+  self->drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
 }
 
 /* Responses ------------------------------------------------------------------ */
 
 static void
-respond_not_found (SoupServerMessage *message)
+respond_error (SoupServerMessage *message,
+               BkHttpError        code,
+               const char        *text)
 {
-  g_autoptr(GError) error = g_error_new_literal (BK_HTTP_ERROR, BK_HTTP_ERROR_NOT_FOUND, "Not Found");
+  g_autoptr(GError) error = g_error_new_literal (BK_HTTP_ERROR, code, text);
   g_autofree char *url = _bk_http_dup_request_url (message);
   g_autoptr(JsonNode) payload = NULL;
 
   payload = bk_http_error_to_json (error, soup_server_message_get_method (message), url);
   _bk_http_set_json_response (message, bk_http_error_to_status (error), payload);
+}
+
+static void
+respond_not_found (SoupServerMessage *message)
+{
+  respond_error (message, BK_HTTP_ERROR_NOT_FOUND, "Not Found");
+}
+
+/* An answer after which the connection closes. */
+static void
+respond_error_and_close (SoupServerMessage *message,
+                         BkHttpError        code,
+                         const char        *text)
+{
+  respond_error (message, code, text);
+  soup_message_headers_replace (soup_server_message_get_response_headers (message),
+                                "Connection", "close");
+}
+
+static void
+respond_too_large (BkDefaultRootHttpRouter *self,
+                   SoupServerMessage       *message)
+{
+  g_autofree char *text = g_strdup_printf ("Request body is larger than the limit of %"
+                                           G_GINT64_FORMAT " bytes", self->body_limit);
+
+  respond_error_and_close (message, BK_HTTP_ERROR_PAYLOAD_TOO_LARGE, text);
 }
 
 /* The health endpoints, mounted at /.backstage/health. */
@@ -392,6 +541,7 @@ handle_health (SoupServerMessage *message,
 {
   BkDefaultRootHttpRouter *self = user_data;
   const char *method = soup_server_message_get_method (message);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
   g_autoptr(JsonNode) payload = NULL;
   guint status = 0;
 
@@ -415,28 +565,126 @@ handle_health (SoupServerMessage *message,
     _bk_http_set_json_response (message, status, payload);
   else
     soup_server_message_set_status (message, status, NULL);
+
+  for (guint i = 0; i + 1 < self->health_headers->len; i += 2)
+    soup_message_headers_replace (headers,
+                                  g_ptr_array_index (self->health_headers, i),
+                                  g_ptr_array_index (self->health_headers, i + 1));
 }
 
-/* Access log --------------------------------------------------------------- */
+/* CORS -------------------------------------------------------------------------- */
+
+static gboolean
+cors_origin_allowed (Cors       *cors,
+                     const char *origin)
+{
+  for (guint i = 0; cors->origins[i] != NULL; i++)
+    if (g_pattern_match_simple (cors->origins[i], origin))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+append_vary (SoupMessageHeaders *headers,
+             const char         *name)
+{
+  soup_message_headers_append (headers, "Vary", name);
+}
+
+/* Adds the CORS headers; returns TRUE when @message was a preflight, now
+ * answered. */
+static gboolean
+apply_cors (BkDefaultRootHttpRouter *self,
+            SoupServerMessage       *message)
+{
+  Cors *cors = self->cors;
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (message);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (message);
+  const char *origin = soup_message_headers_get_one (request, "Origin");
+  gboolean preflight;
+
+  if (cors == NULL || origin == NULL)
+    return FALSE;
+
+  preflight = soup_server_message_get_method (message) == SOUP_METHOD_OPTIONS &&
+              soup_message_headers_get_one (request, "Access-Control-Request-Method") != NULL;
+
+  append_vary (response, "Origin");
+  if (cors_origin_allowed (cors, origin))
+    {
+      soup_message_headers_replace (response, "Access-Control-Allow-Origin", origin);
+      if (cors->credentials)
+        soup_message_headers_replace (response, "Access-Control-Allow-Credentials", "true");
+      if (!preflight && cors->exposed_headers != NULL)
+        soup_message_headers_replace (response, "Access-Control-Expose-Headers", cors->exposed_headers);
+    }
+
+  if (!preflight)
+    return FALSE;
+
+  /* Answered here, whether the origin is allowed or not (as the `cors`
+   * package does): without Access-Control-Allow-Origin the browser refuses
+   * the real request. */
+  soup_message_headers_replace (response, "Access-Control-Allow-Methods", cors->methods);
+  if (cors->allowed_headers != NULL)
+    soup_message_headers_replace (response, "Access-Control-Allow-Headers", cors->allowed_headers);
+  else
+    {
+      const char *asked = soup_message_headers_get_one (request, "Access-Control-Request-Headers");
+
+      append_vary (response, "Access-Control-Request-Headers");
+      if (asked != NULL)
+        soup_message_headers_replace (response, "Access-Control-Allow-Headers", asked);
+    }
+  if (cors->max_age >= 0)
+    {
+      g_autofree char *max_age = g_strdup_printf ("%" G_GINT64_FORMAT, cors->max_age);
+
+      soup_message_headers_replace (response, "Access-Control-Max-Age", max_age);
+    }
+  soup_message_headers_set_content_length (response, 0);
+  soup_server_message_set_status (message, SOUP_STATUS_NO_CONTENT, NULL);
+  return TRUE;
+}
+
+/* Requests: access log, body limit, draining ------------------------------------ */
 
 typedef struct
 {
+  GWeakRef  router;      /* a message may outlive the router */
   BkLogger *logger;
   BkClock  *clock;
   gint64    start;
   char     *request_id;
+  gint64    body_limit;
+  gint64    received;    /* body bytes, when not announced */
+  gboolean  too_large;
 } RequestInfo;
 
 static void
-request_info_free (gpointer data,
-                   GClosure *closure)
+request_info_free (gpointer data)
 {
   RequestInfo *info = data;
 
+  g_weak_ref_clear (&info->router);
   g_object_unref (info->logger);
   g_object_unref (info->clock);
   g_free (info->request_id);
   g_free (info);
+}
+
+/* @message is no longer in flight. */
+static void
+request_done (SoupServerMessage *message,
+              RequestInfo       *info)
+{
+  g_autoptr(BkDefaultRootHttpRouter) self = g_weak_ref_get (&info->router);
+
+  if (self == NULL || !g_hash_table_remove (self->in_flight, message))
+    return;
+
+  if (self->draining && self->drain_task != NULL && g_hash_table_size (self->in_flight) == 0)
+    complete_drain (self);
 }
 
 static void
@@ -444,13 +692,21 @@ on_message_finished (SoupServerMessage *message,
                      gpointer           user_data)
 {
   RequestInfo *info = user_data;
-  g_autoptr(GHashTable) fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_autoptr(GHashTable) fields = NULL;
   const char *method = soup_server_message_get_method (message);
   guint status = soup_server_message_get_status (message);
   gint64 duration = (bk_clock_get_monotonic_time (info->clock) - info->start) / 1000;
-  g_autofree char *url = _bk_http_dup_request_url (message);
+  g_autofree char *url = NULL;
   g_autofree char *line = NULL;
 
+  request_done (message, info);
+
+  /* Nothing was asked (the client sent bytes that were no request). */
+  if (method == NULL || soup_server_message_get_uri (message) == NULL)
+    return;
+
+  url = _bk_http_dup_request_url (message);
+  fields = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   g_hash_table_insert (fields, (gpointer) "type", g_strdup ("incomingRequest"));
   g_hash_table_insert (fields, (gpointer) "method", g_strdup (method));
   g_hash_table_insert (fields, (gpointer) "url", g_strdup (url));
@@ -462,7 +718,137 @@ on_message_finished (SoupServerMessage *message,
   bk_logger_log (info->logger, BK_LOG_LEVEL_INFO, fields, line);
 }
 
+static void
+on_message_disconnected (SoupServerMessage *message,
+                         gpointer           user_data)
+{
+  request_done (message, user_data);
+}
+
+/* A body without Content-Length: count it as it comes. */
+static void
+on_got_chunk (SoupServerMessage *message,
+              GBytes            *chunk,
+              gpointer           user_data)
+{
+  RequestInfo *info = user_data;
+  SoupMessageBody *body;
+
+  if (info->too_large)
+    return;
+
+  info->received += g_bytes_get_size (chunk);
+  if (info->received <= info->body_limit)
+    return;
+
+  /* Keep reading (the client is still sending), but drop what came. */
+  info->too_large = TRUE;
+  body = soup_server_message_get_request_body (message);
+  soup_message_body_set_accumulate (body, FALSE);
+  soup_message_body_truncate (body);
+}
+
+static void
+on_got_headers (SoupServerMessage *message,
+                gpointer           user_data)
+{
+  RequestInfo *info = user_data;
+  g_autoptr(BkDefaultRootHttpRouter) self = g_weak_ref_get (&info->router);
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (message);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+
+  if (self == NULL)
+    return;
+
+  soup_message_headers_replace (headers, "X-Request-Id", info->request_id);
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (headers, "X-Frame-Options", "SAMEORIGIN");
+  soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
+  soup_message_headers_replace (headers, "X-DNS-Prefetch-Control", "off");
+  soup_message_headers_replace (headers, "X-Permitted-Cross-Domain-Policies", "none");
+
+  /* libsoup answered it already (a bad request). */
+  if (soup_server_message_get_status (message) != 0)
+    return;
+
+  /* A status set now is sent without calling a handler, and without asking
+   * for the body if the client waits for `100 Continue`. */
+  if (self->draining)
+    {
+      respond_error_and_close (message, BK_HTTP_ERROR_SERVICE_UNAVAILABLE, "Service is shutting down");
+      return;
+    }
+
+  g_hash_table_insert (self->in_flight, message, info);
+
+  if (soup_message_headers_get_encoding (request) == SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      if (soup_message_headers_get_content_length (request) > self->body_limit)
+        {
+          info->too_large = TRUE;
+          soup_message_body_set_accumulate (soup_server_message_get_request_body (message), FALSE);
+          respond_too_large (self, message);
+        }
+    }
+  else
+    g_signal_connect (message, "got-chunk", G_CALLBACK (on_got_chunk), info);
+}
+
+static void
+on_request_started (SoupServer        *server,
+                    SoupServerMessage *message,
+                    gpointer           user_data)
+{
+  BkDefaultRootHttpRouter *self = user_data;
+  RequestInfo *info = g_new0 (RequestInfo, 1);
+
+  g_weak_ref_init (&info->router, self);
+  info->body_limit = self->body_limit;
+  info->logger = g_object_ref (self->logger);
+  info->clock = g_object_ref (self->clock);
+  info->start = bk_clock_get_monotonic_time (self->clock);
+  info->request_id = g_uuid_string_random ();
+  /* The message owns its info; the handlers below die with it. */
+  g_object_set_data_full (G_OBJECT (message), INFO_KEY, info, request_info_free);
+
+  g_signal_connect (message, "got-headers", G_CALLBACK (on_got_headers), info);
+  g_signal_connect (message, "finished", G_CALLBACK (on_message_finished), info);
+  g_signal_connect (message, "disconnected", G_CALLBACK (on_message_disconnected), info);
+}
+
 /* Dispatch -------------------------------------------------------------------- */
+
+static Mount *
+find_mount (BkDefaultRootHttpRouter *self,
+            const char              *path)
+{
+  for (guint i = 0; i < self->mounts->len; i++)
+    {
+      Mount *mount = g_ptr_array_index (self->mounts, i);
+
+      if (path_is_under (path, mount->normalized))
+        return mount;
+    }
+  return NULL;
+}
+
+/* The index mount takes what no mount matched, outside /api/. */
+static Mount *
+find_index_mount (BkDefaultRootHttpRouter *self,
+                  const char              *path)
+{
+  if (self->index_path == NULL || g_ascii_strncasecmp (path, "/api/", 5) == 0)
+    return NULL;
+
+  for (guint i = 0; i < self->mounts->len; i++)
+    {
+      Mount *mount = g_ptr_array_index (self->mounts, i);
+
+      if (g_str_equal (mount->normalized, self->index_path))
+        return mount;
+    }
+  return NULL;
+}
 
 static void
 server_callback (SoupServer        *server,
@@ -472,38 +858,29 @@ server_callback (SoupServer        *server,
                  gpointer           user_data)
 {
   BkDefaultRootHttpRouter *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
-  RequestInfo *info = g_new0 (RequestInfo, 1);
+  RequestInfo *info = g_object_get_data (G_OBJECT (message), INFO_KEY);
+  Mount *mount;
 
-  info->logger = g_object_ref (self->logger);
-  info->clock = g_object_ref (self->clock);
-  info->start = bk_clock_get_monotonic_time (self->clock);
-  info->request_id = g_uuid_string_random ();
-  g_signal_connect_data (message, "finished", G_CALLBACK (on_message_finished),
-                         info, request_info_free, G_CONNECT_DEFAULT);
-
-  soup_message_headers_replace (headers, "X-Request-Id", info->request_id);
-  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace (headers, "X-Frame-Options", "SAMEORIGIN");
-  soup_message_headers_replace (headers, "Referrer-Policy", "no-referrer");
-  soup_message_headers_replace (headers, "X-DNS-Prefetch-Control", "off");
-  soup_message_headers_replace (headers, "X-Permitted-Cross-Domain-Policies", "none");
-
-  for (guint i = 0; i < self->mounts->len; i++)
+  if (info != NULL && info->too_large)
     {
-      Mount *mount = g_ptr_array_index (self->mounts, i);
-
-      if (path_is_under (path, mount->normalized))
-        {
-          mount->handler (message, path, mount->user_data);
-          return;
-        }
+      respond_too_large (self, message);
+      return;
     }
 
-  respond_not_found (message);
+  if (apply_cors (self, message))
+    return;
+
+  mount = find_mount (self, path);
+  if (mount == NULL)
+    mount = find_index_mount (self, path);
+
+  if (mount != NULL)
+    mount->handler (message, path, mount->user_data);
+  else
+    respond_not_found (message);
 }
 
-/* Listening ------------------------------------------------------------------- */
+/* Reading the config ------------------------------------------------------------ */
 
 static gboolean
 parse_port (const char *text,
@@ -574,22 +951,362 @@ read_listen_options (BkConfig  *config,
   return TRUE;
 }
 
+/* A string, or a list of strings joined with commas; NULL when absent. */
+static gboolean
+read_string_or_list (BkConfig    *config,
+                     const char  *key,
+                     char       **out,
+                     GError     **error)
+{
+  g_autoptr(JsonNode) node = bk_config_dup_node (config, key);
+
+  *out = NULL;
+  if (node == NULL)
+    return TRUE;
+
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_auto(GStrv) items = NULL;
+
+      if (!bk_config_get_string_array (config, key, &items, error))
+        return FALSE;
+      *out = g_strjoinv (",", items);
+      return TRUE;
+    }
+  return bk_config_get_string (config, key, out, error);
+}
+
+static gboolean
+read_cors (BkDefaultRootHttpRouter  *self,
+           BkConfig                 *config,
+           GError                  **error)
+{
+  g_autoptr(BkConfig) section = NULL;
+  g_autoptr(JsonNode) origin = NULL;
+  g_autoptr(Cors) cors = NULL;
+
+  if (!bk_config_get_optional_config (config, "backend.cors", &section, error))
+    return FALSE;
+  if (section == NULL)
+    return TRUE;
+
+  cors = g_new0 (Cors, 1);
+  origin = bk_config_dup_node (config, "backend.cors.origin");
+  if (origin != NULL && JSON_NODE_HOLDS_ARRAY (origin))
+    {
+      if (!bk_config_get_string_array (config, "backend.cors.origin", &cors->origins, error))
+        return FALSE;
+    }
+  else
+    {
+      g_autofree char *one = NULL;
+
+      if (!bk_config_get_optional_string (config, "backend.cors.origin", NULL, &one, error))
+        return FALSE;
+      cors->origins = g_new0 (char *, 2);
+      cors->origins[0] = g_steal_pointer (&one);
+    }
+
+  if (!read_string_or_list (config, "backend.cors.methods", &cors->methods, error) ||
+      !read_string_or_list (config, "backend.cors.allowedHeaders", &cors->allowed_headers, error) ||
+      !read_string_or_list (config, "backend.cors.exposedHeaders", &cors->exposed_headers, error) ||
+      !bk_config_get_optional_boolean (config, "backend.cors.credentials", FALSE, &cors->credentials, error) ||
+      !bk_config_get_optional_int (config, "backend.cors.maxAge", -1, &cors->max_age, error))
+    return FALSE;
+  if (cors->methods == NULL)
+    cors->methods = g_strdup (DEFAULT_CORS_METHODS);
+
+  self->cors = g_steal_pointer (&cors);
+  return TRUE;
+}
+
+/* backend.health.headers: an object of non-empty strings. */
+static gboolean
+read_health_headers (BkDefaultRootHttpRouter  *self,
+                     BkConfig                 *config,
+                     GError                  **error)
+{
+  g_autoptr(BkConfig) section = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *value;
+
+  if (!bk_config_get_optional_config (config, "backend.health.headers", &section, error))
+    return FALSE;
+  if (section == NULL)
+    return TRUE;
+
+  node = bk_config_dup_node (section, NULL);
+  json_object_iter_init_ordered (&iter, json_node_get_object (node));
+  while (json_object_iter_next_ordered (&iter, &name, &value))
+    {
+      const char *text = NULL;
+
+      if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
+        text = json_node_get_string (value);
+      if (text == NULL || text[0] == '\0')
+        {
+          g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
+                       "Invalid header value at backend.health.headers.%s, must be a non-empty string",
+                       name);
+          return FALSE;
+        }
+      g_ptr_array_add (self->health_headers, g_strdup (name));
+      g_ptr_array_add (self->health_headers, g_strdup (text));
+    }
+  return TRUE;
+}
+
+/* backend.server.requestBodyLimit: bytes, or "100kb", "1mb"… */
+static gboolean
+read_body_limit (BkDefaultRootHttpRouter  *self,
+                 BkConfig                 *config,
+                 GError                  **error)
+{
+  const char *key = "backend.server.requestBodyLimit";
+  static const struct { const char *suffix; gint64 factor; } units[] = {
+    { "kb", 1024 }, { "mb", 1024 * 1024 }, { "gb", 1024 * 1024 * 1024 }, { "b", 1 },
+  };
+  g_autoptr(JsonNode) node = bk_config_dup_node (config, key);
+  g_autofree char *text = NULL;
+  g_autofree char *source = NULL;
+  gint64 factor = 1;
+  guint64 number = 0;
+
+  if (node == NULL)
+    return TRUE;
+
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      gint64 value = 0;
+
+      if (!bk_config_get_int (config, key, &value, error))
+        return FALSE;
+      if (value >= 0)
+        {
+          self->body_limit = value;
+          return TRUE;
+        }
+      text = g_strdup_printf ("%" G_GINT64_FORMAT, value);
+    }
+  else
+    {
+      g_autofree char *lower = g_ascii_strdown (json_node_get_string (node), -1);
+      char *digits = g_strstrip (lower);
+
+      for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+        if (g_str_has_suffix (digits, units[i].suffix))
+          {
+            digits[strlen (digits) - strlen (units[i].suffix)] = '\0';
+            g_strchomp (digits);
+            factor = units[i].factor;
+            break;
+          }
+      if (g_ascii_string_to_unsigned (digits, 10, 0, G_MAXINT64 / factor, &number, NULL))
+        {
+          self->body_limit = (gint64) number * factor;
+          return TRUE;
+        }
+      text = g_strdup (json_node_get_string (node));
+    }
+
+  source = bk_config_dup_key_source (config, key);
+  g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
+               "Invalid request body limit '%s' in config for key '%s' in '%s', "
+               "expected a number of bytes or a string such as '100kb' or '1mb'",
+               text, key, source != NULL ? source : bk_config_get_source (config));
+  return FALSE;
+}
+
+/* backend.https: absent or false (HTTP), or a certificate. */
+static gboolean
+read_tls (BkDefaultRootHttpRouter  *self,
+          BkConfig                 *config,
+          GError                  **error)
+{
+  g_autoptr(JsonNode) https = bk_config_dup_node (config, "backend.https");
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GTlsCertificate) alone = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *both = NULL;
+  g_autofree char *key_pem = NULL;
+
+  if (https == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (https))
+    {
+      gboolean enabled = FALSE;
+
+      if (!bk_config_get_boolean (config, "backend.https", &enabled, error))
+        return FALSE;
+      if (!enabled)
+        return TRUE;
+    }
+
+  if (!bk_config_has (config, "backend.https.certificate.cert") ||
+      !bk_config_has (config, "backend.https.certificate.key"))
+    {
+      g_set_error_literal (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_MISSING,
+                           "backend.https is set but backend.https.certificate.cert and "
+                           "backend.https.certificate.key are missing; libbackend does not "
+                           "generate self-signed certificates, give the PEM text of a "
+                           "certificate and its private key (for example with $file)");
+      return FALSE;
+    }
+  if (!bk_config_get_string (config, "backend.https.certificate.cert", &cert, error) ||
+      !bk_config_get_string (config, "backend.https.certificate.key", &key, error))
+    return FALSE;
+
+  alone = g_tls_certificate_new_from_pem (cert, -1, &local_error);
+  if (alone == NULL)
+    {
+      g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
+                   "Invalid certificate in config at 'backend.https.certificate.cert', %s",
+                   local_error->message);
+      return FALSE;
+    }
+
+  both = g_strconcat (cert, "\n", key, NULL);
+  self->certificate = g_tls_certificate_new_from_pem (both, -1, &local_error);
+  if (self->certificate != NULL)
+    g_object_get (self->certificate, "private-key-pem", &key_pem, NULL);
+  if (key_pem == NULL)
+    {
+      g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
+                   "Invalid private key in config at 'backend.https.certificate.key', %s",
+                   local_error != NULL ? local_error->message : "no PEM private key found");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Listening ------------------------------------------------------------------- */
+
+/* A listening socket with SO_REUSEPORT: g_socket_bind() would turn it off. */
+static gboolean
+listen_reusing_port (BkDefaultRootHttpRouter  *self,
+                     GInetAddress             *address,
+                     guint                     port,
+                     SoupServerListenOptions   options,
+                     GError                  **error)
+{
+  g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new (address, port);
+  GSocketFamily family = g_inet_address_get_family (address);
+  g_autoptr(GSocket) socket = NULL;
+  struct sockaddr_storage native;
+  int one = 1;
+  int fd;
+
+  socket = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  fd = g_socket_get_fd (socket);
+
+  if (setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+      (family == G_SOCKET_FAMILY_IPV6 &&
+       setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0))
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Unable to set SO_REUSEPORT: %s", g_strerror (saved));
+      return FALSE;
+    }
+
+  if (!g_socket_address_to_native (socket_address, &native, sizeof native, error))
+    return FALSE;
+  if (bind (fd, (struct sockaddr *) &native, g_socket_address_get_native_size (socket_address)) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Error binding to address: %s", g_strerror (saved));
+      return FALSE;
+    }
+  if (!g_socket_listen (socket, error))
+    return FALSE;
+
+  return soup_server_listen_socket (self->server, socket, options, error);
+}
+
+/* The port the first listener got. */
+static guint
+bound_port (BkDefaultRootHttpRouter *self)
+{
+  GSList *listeners = soup_server_get_listeners (self->server);
+  guint port = 0;
+
+  if (listeners != NULL)
+    {
+      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
+
+      if (G_IS_INET_SOCKET_ADDRESS (local))
+        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+    }
+  g_slist_free (listeners);
+  return port;
+}
+
+/* Every interface or loopback, IPv4 then IPv6 on the same port, as
+ * soup_server_listen_all() and _local() do; IPv6 may be missing. */
+static gboolean
+listen_reusing_port_any (BkDefaultRootHttpRouter  *self,
+                         gboolean                  loopback,
+                         SoupServerListenOptions   options,
+                         GError                  **error)
+{
+  g_autoptr(GInetAddress) v4 = NULL;
+  g_autoptr(GInetAddress) v6 = NULL;
+  g_autoptr(GError) v6_error = NULL;
+
+  v4 = loopback ? g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4)
+                : g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
+  if (!listen_reusing_port (self, v4, self->port, options, error))
+    return FALSE;
+
+  v6 = loopback ? g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6)
+                : g_inet_address_new_any (G_SOCKET_FAMILY_IPV6);
+  if (!listen_reusing_port (self, v6, bound_port (self), options, &v6_error) &&
+      !g_error_matches (v6_error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED) &&
+      !g_error_matches (v6_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) &&
+      !g_error_matches (v6_error, G_IO_ERROR, G_IO_ERROR_FAILED))
+    {
+      g_propagate_error (error, g_steal_pointer (&v6_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 start_listening (BkDefaultRootHttpRouter  *self,
                  GError                  **error)
 {
   g_autoptr(GError) local_error = NULL;
-  GSList *listeners;
+  SoupServerListenOptions options = 0;
+  gboolean localhost = g_ascii_strcasecmp (self->host, "localhost") == 0;
   gboolean ok;
 
-  if (self->host[0] == '\0')
-    ok = soup_server_listen_all (self->server, self->port, 0, &local_error);
-  else if (g_ascii_strcasecmp (self->host, "localhost") == 0)
-    ok = soup_server_listen_local (self->server, self->port, 0, &local_error);
+  if (self->certificate != NULL)
+    {
+      g_object_set (self->server, "tls-certificate", self->certificate, NULL);
+      options |= SOUP_SERVER_LISTEN_HTTPS;
+    }
+
+  if (self->host[0] == '\0' || localhost)
+    {
+      if (self->reuse_port)
+        ok = listen_reusing_port_any (self, localhost, options, &local_error);
+      else if (localhost)
+        ok = soup_server_listen_local (self->server, self->port, options, &local_error);
+      else
+        ok = soup_server_listen_all (self->server, self->port, options, &local_error);
+    }
   else
     {
       g_autoptr(GInetAddress) address = g_inet_address_new_from_string (self->host);
-      g_autoptr(GSocketAddress) socket_address = NULL;
 
       if (address == NULL)
         {
@@ -598,8 +1315,14 @@ start_listening (BkDefaultRootHttpRouter  *self,
                        "expected an IP address or localhost", self->host);
           return FALSE;
         }
-      socket_address = g_inet_socket_address_new (address, self->port);
-      ok = soup_server_listen (self->server, socket_address, 0, &local_error);
+      if (self->reuse_port)
+        ok = listen_reusing_port (self, address, self->port, options, &local_error);
+      else
+        {
+          g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new (address, self->port);
+
+          ok = soup_server_listen (self->server, socket_address, options, &local_error);
+        }
     }
 
   if (!ok)
@@ -610,25 +1333,92 @@ start_listening (BkDefaultRootHttpRouter  *self,
       return FALSE;
     }
 
-  listeners = soup_server_get_listeners (self->server);
-  if (listeners != NULL)
-    {
-      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
-
-      if (G_IS_INET_SOCKET_ADDRESS (local))
-        self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-    }
-  g_slist_free (listeners);
+  self->port = bound_port (self);
   return TRUE;
+}
+
+/* Shutdown ------------------------------------------------------------------------ */
+
+/* Stops accepting: shutting a listening socket down makes the kernel
+ * refuse new connections and wakes libsoup's accept watch, which then
+ * drops itself. Connections already accepted stay open, and the port and
+ * base URL stay known (requests on those connections still get answers)
+ * until the shutdown hook stops the server. */
+static void
+close_listeners (BkDefaultRootHttpRouter *self)
+{
+  GSList *listeners = soup_server_get_listeners (self->server);
+
+  for (GSList *l = listeners; l != NULL; l = l->next)
+    g_socket_shutdown (l->data, TRUE, TRUE, NULL);
+  g_slist_free (listeners);
+}
+
+static void
+on_drain_timeout (gpointer user_data)
+{
+  BkDefaultRootHttpRouter *self = user_data;
+  guint n = g_hash_table_size (self->in_flight);
+
+  self->drain_timer = 0;
+  bk_logger_warn (self->logger,
+                  "Stopped waiting for %u request%s in flight after %" G_GUINT64_FORMAT
+                  " ms (backend.lifecycle.serverDrainTimeout); their connections will be closed",
+                  n, n == 1 ? "" : "s", self->drain_timeout_ms);
+  complete_drain (self);
+}
+
+static void
+begin_draining (BkDefaultRootHttpRouter *self)
+{
+  self->draining = TRUE;
+  close_listeners (self);
+
+  if (g_hash_table_size (self->in_flight) == 0 || self->drain_timeout_ms == 0)
+    complete_drain (self);
+  else
+    self->drain_timer = bk_clock_add_timer (self->clock, self->drain_timeout_ms,
+                                            on_drain_timeout, self, NULL);
+}
+
+static void
+on_shutdown_delay_done (gpointer user_data)
+{
+  BkDefaultRootHttpRouter *self = user_data;
+
+  self->delay_timer = 0;
+  begin_draining (self);
+}
+
+static void
+drain_hook (GTask    *task,
+            gpointer  user_data)
+{
+  BkDefaultRootHttpRouter *self = user_data;
+
+  g_assert (self->drain_task == NULL);
+  self->drain_task = task;   /* ours to complete and release */
+
+  if (self->shutdown_delay_ms > 0)
+    self->delay_timer = bk_clock_add_timer (self->clock, self->shutdown_delay_ms,
+                                            on_shutdown_delay_done, self, NULL);
+  else
+    begin_draining (self);
 }
 
 static gboolean
 stop_hook (gpointer   user_data,
            GError   **error)
 {
-  stop_server (user_data);
+  BkDefaultRootHttpRouter *self = user_data;
+
+  complete_drain (self);
+  self->draining = TRUE;
+  stop_server (self);
   return TRUE;
 }
+
+/* The factory ----------------------------------------------------------------------- */
 
 static GObject *
 create_root_http_router (BkDeps    *deps,
@@ -636,9 +1426,11 @@ create_root_http_router (BkDeps    *deps,
                          gpointer   user_data,
                          GError   **error)
 {
+  FactoryOptions *options = user_data;
   BkLifecycle *lifecycle = bk_deps_get (deps, BK_SERVICE_ROOT_LIFECYCLE);
   g_autoptr(BkConfig) config = NULL;
   g_autoptr(BkDefaultRootHttpRouter) self = NULL;
+  g_autoptr(JsonNode) listen = NULL;
   g_autofree char *base_url = NULL;
 
   g_return_val_if_fail (BK_IS_LIFECYCLE (lifecycle), NULL);
@@ -649,9 +1441,32 @@ create_root_http_router (BkDeps    *deps,
   self->logger = g_object_ref (bk_deps_get (deps, BK_SERVICE_ROOT_LOGGER));
   self->clock = g_object_ref (bk_deps_get (deps, BK_SERVICE_ROOT_CLOCK));
   self->health = g_object_ref (bk_deps_get (deps, BK_SERVICE_ROOT_HEALTH));
+  self->index_path = g_strdup (options->index_path);
 
   g_clear_pointer (&self->host, g_free);
-  if (!read_listen_options (config, &self->host, &self->port, error))
+  if (options->fixed_address)
+    {
+      self->host = g_strdup (options->host);
+      self->port = options->port;
+    }
+  else if (!read_listen_options (config, &self->host, &self->port, error))
+    return NULL;
+
+  /* backend.listen as a string has no reusePort. */
+  listen = bk_config_dup_node (config, "backend.listen");
+  if ((listen == NULL || JSON_NODE_HOLDS_OBJECT (listen)) &&
+      !bk_config_get_optional_boolean (config, "backend.listen.reusePort", FALSE,
+                                       &self->reuse_port, error))
+    return NULL;
+
+  if (!read_tls (self, config, error) ||
+      !read_cors (self, config, error) ||
+      !read_health_headers (self, config, error) ||
+      !read_body_limit (self, config, error) ||
+      !_bk_duration_from_config (config, "backend.lifecycle.serverShutdownDelay", 0,
+                                 &self->shutdown_delay_ms, error) ||
+      !_bk_duration_from_config (config, "backend.lifecycle.serverDrainTimeout",
+                                 DEFAULT_DRAIN_TIMEOUT_MS, &self->drain_timeout_ms, error))
     return NULL;
 
   if (!bk_root_http_router_use (BK_ROOT_HTTP_ROUTER (self), HEALTH_PREFIX,
@@ -659,12 +1474,17 @@ create_root_http_router (BkDeps    *deps,
     return NULL;
 
   self->server = soup_server_new ("server-header", NULL, NULL);
+  g_signal_connect (self->server, "request-started", G_CALLBACK (on_request_started), self);
   soup_server_add_handler (self->server, NULL, server_callback, self, NULL);
   if (!start_listening (self, error))
     return NULL;
 
-  /* The hook holds the service until it has run (or the lifecycle is
-   * gone). */
+  /* The hooks hold the service until they have run (or the lifecycle is
+   * gone). core.rootHealth was made first, so its before-shutdown hook
+   * (readiness 503) runs before this one. */
+  if (!BK_LIFECYCLE_ADD_HOOK_ASYNC (lifecycle, BK_LIFECYCLE_PHASE_BEFORE_SHUTDOWN,
+                                    drain_hook, g_object_ref (self), g_object_unref, error))
+    return NULL;
   if (!BK_LIFECYCLE_ADD_HOOK (lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN,
                               stop_hook, g_object_ref (self), g_object_unref, error))
     return NULL;
@@ -675,15 +1495,77 @@ create_root_http_router (BkDeps    *deps,
   return G_OBJECT (g_steal_pointer (&self));
 }
 
-BkServiceFactory *
-_bk_root_http_router_default_factory (void)
+static BkServiceFactory *
+factory_new (FactoryOptions *options)
 {
   return bk_service_factory_new (BK_SERVICE_ROOT_HTTP_ROUTER,
-                                 create_root_http_router, NULL, NULL,
+                                 create_root_http_router, options, factory_options_free,
                                  BK_SERVICE_ROOT_CONFIG,
                                  BK_SERVICE_ROOT_LOGGER,
                                  BK_SERVICE_ROOT_CLOCK,
                                  BK_SERVICE_ROOT_LIFECYCLE,
                                  BK_SERVICE_ROOT_HEALTH,
                                  NULL);
+}
+
+/**
+ * bk_root_http_router_factory_new:
+ * @index_path: (nullable): the mount that also takes requests no mount
+ *   matched (outside `/api/`), such as `/api/app`; %NULL for none
+ * @error: return location for a #GError
+ *
+ * Creates a factory for the default `core.rootHttpRouter` with another
+ * index path than the default's `/api/app` (Backstage's `indexPath`
+ * option). Requests that no mount takes and whose path is not under
+ * `/api/` go to the handler mounted at @index_path, typically the plugin
+ * that serves a web app; unknown paths under `/api/` are always answered
+ * 404. With %NULL every unknown path is a 404.
+ *
+ * Fails with %G_IO_ERROR_INVALID_ARGUMENT and
+ * `indexPath option may not be an empty string` for `""`.
+ *
+ * Returns: (transfer full) (nullable): a new factory, to add to a backend
+ *
+ * Since: 0.1
+ */
+BkServiceFactory *
+bk_root_http_router_factory_new (const char  *index_path,
+                                 GError     **error)
+{
+  FactoryOptions *options;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (index_path != NULL && index_path[0] == '\0')
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "indexPath option may not be an empty string");
+      return NULL;
+    }
+
+  options = g_new0 (FactoryOptions, 1);
+  options->index_path = index_path != NULL ? normalize_path (index_path) : NULL;
+  return factory_new (options);
+}
+
+/* For the test kit: every config but the listen address. */
+BkServiceFactory *
+_bk_root_http_router_factory_new_for_address (const char *host,
+                                              guint       port)
+{
+  FactoryOptions *options = g_new0 (FactoryOptions, 1);
+
+  g_return_val_if_fail (host != NULL, NULL);
+
+  options->index_path = g_strdup (DEFAULT_INDEX_PATH);
+  options->fixed_address = TRUE;
+  options->host = g_strdup (host);
+  options->port = port;
+  return factory_new (options);
+}
+
+BkServiceFactory *
+_bk_root_http_router_default_factory (void)
+{
+  return bk_root_http_router_factory_new (DEFAULT_INDEX_PATH, NULL);
 }

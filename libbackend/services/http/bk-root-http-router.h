@@ -74,4 +74,8 @@ guint     bk_root_http_router_get_port     (BkRootHttpRouter       *self);
 BK_AVAILABLE_IN_ALL
 char     *bk_root_http_router_dup_base_url (BkRootHttpRouter       *self);
 
+BK_AVAILABLE_IN_ALL
+BkServiceFactory *bk_root_http_router_factory_new (const char  *index_path,
+                                                   GError     **error);
+
 G_END_DECLS
