@@ -503,7 +503,7 @@ static void
 test_database_sqlite_busy (void)
 {
   g_autoptr(BkTestDirectory) dir = bk_test_directory_new (NULL);
-  g_autofree char *extra = g_strdup_printf ("\"connection\":{\"directory\":\"%s\"},\"busyTimeout\":0",
+  g_autofree char *extra = g_strdup_printf ("\"connection\":{\"directory\":\"%s\"},\"busyTimeout\":0,\"pool\":{\"max\":2}",
                                             bk_test_directory_get_path (dir));
   g_autoptr(BkTestBackend) backend = NULL;
   g_autoptr(GAsyncResult) held_result = NULL;

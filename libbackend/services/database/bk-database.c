@@ -1824,9 +1824,11 @@ resolve_target (BkConfig          *config,
                                 g_str_equal (mode, "schema"), target, error))
     return FALSE;
 
+  /* SQLite has one writer: a second connection to the same file only
+   * waits in SQLite's sleeping busy handler (a one-second tail under
+   * concurrent writes), where one connection queues the work in order. */
   if (!bk_config_get_optional_int (config, pool_key,
-                                   target->engine == BK_DATABASE_ENGINE_POSTGRESQL ? 10
-                                   : target->sqlite_path != NULL ? 4 : 1,
+                                   target->engine == BK_DATABASE_ENGINE_POSTGRESQL ? 10 : 1,
                                    &max, error))
     return FALSE;
   if (max < 1 || max > 1000)
