@@ -8,13 +8,14 @@
  *     factory that depends on two core services;
  *  2. an override of a core service: a `core.logger` that adds the
  *     plugin's owner (from the configuration) to every line it logs;
- *  3. a plugin, `todo`, that uses the logger and the greeter, provides the
- *     extension point `todo.validators` and adds lifecycle hooks;
- *  4. a module, `no-empty-titles`, that extends `todo` through that
- *     extension point;
- *  5. main (): a backend with every default service, the features above and
- *     the `notes` plugin (notes-plugin.c: JSON routes under /api/notes), run
- *     until SIGINT or SIGTERM.
+ *  3. the `todo` plugin (plugins/todo/: a REST API under /api/todo stored
+ *     through core.database, with the extension points `todo.validators`
+ *     and `todo.listeners`) and its module `no-shouting`;
+ *  4. a module of this example, `welcome`, that extends `todo` through
+ *     `todo.listeners`, uses the greeter, adds a lifecycle hook and logs the
+ *     commands to try once the backend is up;
+ *  5. main (): a backend with every default service and the features
+ *     above, run until SIGINT or SIGTERM.
  *
  * `make run` starts it with examples/app-config.yaml. In a real project each
  * numbered part would be its own pair of files; the "header" parts below
@@ -25,7 +26,7 @@
 
 #include <libbackend.h>
 
-#include "notes-plugin.h"
+#include "todo-plugin.h"
 
 /* ------------------------------------------------------------------------ *
  * 1. A custom service: example.greeter
@@ -195,207 +196,122 @@ example_logger_factory_new (void)
 }
 
 /* ------------------------------------------------------------------------ *
- * 3. A plugin, todo, with the extension point todo.validators
+ * 3. The todo plugin and its module no-shouting: plugins/todo/
  * ------------------------------------------------------------------------ */
 
-/* todo-validators.h: the extension point's contract is a GInterface. */
+/* todo_plugin_new () and todo_module_no_shouting_new (), from todo-plugin.h.
+ * app-config.yaml gives the plugin its database: SQLite files under ./data/. */
 
-#define TODO_TYPE_VALIDATORS (todo_validators_get_type ())
-G_DECLARE_INTERFACE (TodoValidators, todo_validators, TODO, VALIDATORS, GObject)
+/* ------------------------------------------------------------------------ *
+ * 4. A module, welcome, extending todo
+ * ------------------------------------------------------------------------ */
 
-struct _TodoValidatorsInterface
-{
-  GTypeInterface parent_iface;
+BkModule *todo_module_welcome_new (void);
 
-  void (*add) (TodoValidators *self,
-               const char     *validator_name);
-};
-
-void              todo_validators_add             (TodoValidators *self,
-                                                   const char     *validator_name);
-BkExtensionPoint *todo_validators_extension_point (void);
-BkPlugin         *todo_plugin_new                 (void);
-
-/* todo-validators.c */
-
-G_DEFINE_INTERFACE (TodoValidators, todo_validators, G_TYPE_OBJECT)
-
+/* A change listener: @user_data is the plugin's logger. */
 static void
-todo_validators_default_init (TodoValidatorsInterface *iface)
+welcome_todo_changed (TodoChange  change,
+                      JsonObject *todo,
+                      gpointer    user_data)
 {
+  static const char *const verbs[] = { "created", "updated", "deleted" };
+
+  bk_logger_info (BK_LOGGER (user_data), "Todo %s %s: %s", json_object_get_string_member (todo, "id"),
+                  verbs[change], json_object_get_string_member (todo, "title"));
 }
 
-void
-todo_validators_add (TodoValidators *self,
-                     const char     *validator_name)
-{
-  g_return_if_fail (TODO_IS_VALIDATORS (self));
-  g_return_if_fail (validator_name != NULL);
-
-  TODO_VALIDATORS_GET_IFACE (self)->add (self, validator_name);
-}
-
-BK_DEFINE_EXTENSION_POINT (todo_validators_extension_point, "todo.validators", TODO_TYPE_VALIDATORS)
-
-/* todo-plugin.c: the object that implements the extension point. The plugin
- * owns it; its modules receive it and add to it before the plugin's init. */
-
-#define TODO_TYPE_VALIDATOR_LIST (todo_validator_list_get_type ())
-G_DECLARE_FINAL_TYPE (TodoValidatorList, todo_validator_list, TODO, VALIDATOR_LIST, GObject)
-
-struct _TodoValidatorList
-{
-  GObject    parent_instance;
-
-  GPtrArray *names;
-};
-
-static void todo_validator_list_iface_init (TodoValidatorsInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (TodoValidatorList, todo_validator_list, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (TODO_TYPE_VALIDATORS,
-                                                      todo_validator_list_iface_init))
-
-static void
-todo_validator_list_add (TodoValidators *validators,
-                         const char     *validator_name)
-{
-  TodoValidatorList *self = TODO_VALIDATOR_LIST (validators);
-
-  g_ptr_array_add (self->names, g_strdup (validator_name));
-}
-
-static void
-todo_validator_list_iface_init (TodoValidatorsInterface *iface)
-{
-  iface->add = todo_validator_list_add;
-}
-
-static void
-todo_validator_list_finalize (GObject *object)
-{
-  TodoValidatorList *self = TODO_VALIDATOR_LIST (object);
-
-  g_ptr_array_unref (self->names);
-
-  G_OBJECT_CLASS (todo_validator_list_parent_class)->finalize (object);
-}
-
-static void
-todo_validator_list_class_init (TodoValidatorListClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = todo_validator_list_finalize;
-}
-
-static void
-todo_validator_list_init (TodoValidatorList *self)
-{
-  self->names = g_ptr_array_new_with_free_func (g_free);
-}
-
-/* Lifecycle hooks: @user_data is the plugin's logger. */
-
+/* A plugin shutdown hook: @user_data is the plugin's logger. */
 static gboolean
-todo_on_startup (gpointer   user_data,
-                 GError   **error)
-{
-  bk_logger_info (BK_LOGGER (user_data), "Startup hook: the todo plugin is up");
-  return TRUE;
-}
-
-static gboolean
-todo_on_shutdown (gpointer   user_data,
-                  GError   **error)
+welcome_on_shutdown (gpointer   user_data,
+                     GError   **error)
 {
   bk_logger_info (BK_LOGGER (user_data), "Shutdown hook: the todo plugin is stopping");
   return TRUE;
 }
 
-static gboolean
-todo_init (BkDeps    *deps,
-           gpointer   user_data,
-           GError   **error)
+typedef struct
 {
-  TodoValidatorList *validators = TODO_VALIDATOR_LIST (user_data);
-  BkLogger *logger = bk_deps_get (deps, BK_SERVICE_LOGGER);
-  BkLifecycle *lifecycle = bk_deps_get (deps, BK_SERVICE_LIFECYCLE);
-  ExampleGreeter *greeter = bk_deps_get (deps, example_greeter_service_ref ());
-  g_autofree char *greeting = example_greeter_greet (greeter, "todo list");
-  g_autoptr(GString) names = g_string_new (NULL);
-
-  bk_logger_info (logger, "%s", greeting);
-
-  /* Every module of the plugin has run its init by now. */
-  for (guint i = 0; i < validators->names->len; i++)
-    g_string_append_printf (names, "%s'%s'", i > 0 ? ", " : "",
-                            (const char *) g_ptr_array_index (validators->names, i));
-  bk_logger_info (logger, "Validators collected through todo.validators: %s",
-                  names->len > 0 ? names->str : "none");
-
-  /* The lifecycle takes the data in every case, also when it refuses a hook. */
-  if (!bk_lifecycle_add_hook (lifecycle, BK_LIFECYCLE_PHASE_STARTUP,
-                              todo_on_startup, g_object_ref (logger), g_object_unref, error))
-    return FALSE;
-
-  return bk_lifecycle_add_hook (lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN,
-                                todo_on_shutdown, g_object_ref (logger), g_object_unref, error);
-}
+  BkLogger *logger;
+  char     *base_url;
+} WelcomeTry;
 
 static void
-todo_register (BkPluginEnv *env,
-               gpointer     user_data)
+welcome_try_free (WelcomeTry *try)
 {
-  TodoValidatorList *validators = TODO_VALIDATOR_LIST (user_data);
-
-  /* Extension points first, then the init (exactly once). */
-  bk_plugin_env_register_extension_point (env, todo_validators_extension_point (),
-                                          G_OBJECT (validators));
-  bk_plugin_env_register_init (env, todo_init, g_object_ref (validators), g_object_unref,
-                               BK_SERVICE_LOGGER,
-                               BK_SERVICE_LIFECYCLE,
-                               example_greeter_service_ref (),
-                               NULL);
+  g_object_unref (try->logger);
+  g_free (try->base_url);
+  g_free (try);
 }
 
-BkPlugin *
-todo_plugin_new (void)
-{
-  return bk_plugin_new ("todo", todo_register,
-                        g_object_new (TODO_TYPE_VALIDATOR_LIST, NULL), g_object_unref);
-}
-
-/* ------------------------------------------------------------------------ *
- * 4. A module, no-empty-titles, extending todo
- * ------------------------------------------------------------------------ */
-
-BkModule *todo_module_no_empty_titles_new (void);
-
+/* A root startup hook: runs after every plugin has started. One line per
+ * command, so each reads whole in both log formats; through the root
+ * logger, so no plugin fields trail the commands on a terminal. */
 static gboolean
-no_empty_titles_init (BkDeps    *deps,
-                      gpointer   user_data,
-                      GError   **error)
+welcome_log_urls (gpointer   user_data,
+                  GError   **error)
 {
-  BkLogger *logger = bk_deps_get (deps, BK_SERVICE_LOGGER);
-  TodoValidators *validators = bk_deps_get (deps, todo_validators_extension_point ());
+  WelcomeTry *try = user_data;
+  const char *url = try->base_url;
 
-  bk_logger_info (logger, "Module no-empty-titles: adding the validator 'no-empty-titles'");
-  todo_validators_add (validators, "no-empty-titles");
-
+  bk_logger_info (try->logger, "The example backend is up at %s; try:", url);
+  bk_logger_info (try->logger, "  curl %s/api/todo/todos", url);
+  bk_logger_info (try->logger, "  curl -i -X POST -H 'Content-Type: application/json' "
+                  "-d '{\"title\":\"Buy milk\"}' %s/api/todo/todos", url);
+  bk_logger_info (try->logger, "  curl %s/api/todo/todos/1", url);
+  bk_logger_info (try->logger, "  curl -i -X PATCH -H 'Content-Type: application/json' "
+                  "-d '{\"done\":true}' %s/api/todo/todos/1", url);
+  bk_logger_info (try->logger, "  curl '%s/api/todo/todos?q=milk&limit=10&offset=0'", url);
+  bk_logger_info (try->logger, "  curl -i -X DELETE %s/api/todo/todos/1", url);
+  bk_logger_info (try->logger, "  curl %s/.backstage/health/v1/readiness", url);
+  bk_logger_info (try->logger, "Stop it with Ctrl-C");
   return TRUE;
 }
 
-static void
-no_empty_titles_register (BkModuleEnv *env,
-                          gpointer     user_data)
+static gboolean
+welcome_init (BkDeps    *deps,
+              gpointer   user_data,
+              GError   **error)
 {
-  bk_module_env_register_init (env, no_empty_titles_init, NULL, NULL,
-                               BK_SERVICE_LOGGER, todo_validators_extension_point (), NULL);
+  BkLogger *logger = bk_deps_get (deps, BK_SERVICE_LOGGER);
+  ExampleGreeter *greeter = bk_deps_get (deps, example_greeter_service_ref ());
+  TodoListeners *listeners = bk_deps_get (deps, todo_listeners_extension_point ());
+  g_autofree char *greeting = example_greeter_greet (greeter, "todo list");
+  WelcomeTry *try = g_new0 (WelcomeTry, 1);
+
+  bk_logger_info (logger, "%s", greeting);
+  bk_logger_info (logger, "Module welcome: logging every change through todo.listeners");
+  todo_listeners_add (listeners, welcome_todo_changed, g_object_ref (logger), g_object_unref);
+
+  /* The root router listens already: it is made before any plugin. */
+  try->logger = g_object_ref (bk_deps_get (deps, BK_SERVICE_ROOT_LOGGER));
+  try->base_url = bk_root_http_router_dup_base_url (bk_deps_get (deps, BK_SERVICE_ROOT_HTTP_ROUTER));
+  /* The lifecycle takes the data in every case, also when it refuses a hook. */
+  if (!bk_lifecycle_add_hook (bk_deps_get (deps, BK_SERVICE_ROOT_LIFECYCLE), BK_LIFECYCLE_PHASE_STARTUP,
+                              welcome_log_urls, try, (GDestroyNotify) welcome_try_free, error))
+    return FALSE;
+  return bk_lifecycle_add_hook (bk_deps_get (deps, BK_SERVICE_LIFECYCLE), BK_LIFECYCLE_PHASE_SHUTDOWN,
+                                welcome_on_shutdown, g_object_ref (logger), g_object_unref, error);
+}
+
+static void
+welcome_register (BkModuleEnv *env,
+                  gpointer     user_data)
+{
+  bk_module_env_register_init (env, welcome_init, NULL, NULL,
+                               BK_SERVICE_LOGGER,
+                               BK_SERVICE_LIFECYCLE,
+                               BK_SERVICE_ROOT_LOGGER,
+                               BK_SERVICE_ROOT_LIFECYCLE,
+                               BK_SERVICE_ROOT_HTTP_ROUTER,
+                               example_greeter_service_ref (),
+                               todo_listeners_extension_point (),
+                               NULL);
 }
 
 BkModule *
-todo_module_no_empty_titles_new (void)
+todo_module_welcome_new (void)
 {
-  return bk_module_new ("todo", "no-empty-titles", no_empty_titles_register, NULL, NULL);
+  return bk_module_new ("todo", "welcome", welcome_register, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------------ *
@@ -409,9 +325,9 @@ main (int    argc,
   g_autoptr(BkBackend) backend = bk_backend_new ();
 
   bk_backend_add (backend, example_logger_factory_new ()); /* replaces core.logger */
-  bk_backend_add (backend, todo_plugin_new ());
-  bk_backend_add (backend, todo_module_no_empty_titles_new ());
-  bk_backend_add (backend, notes_plugin_new ());      /* HTTP routes under /api/notes */
+  bk_backend_add (backend, todo_plugin_new ());            /* HTTP routes under /api/todo */
+  bk_backend_add (backend, todo_module_no_shouting_new ());
+  bk_backend_add (backend, todo_module_welcome_new ());
 
   /* --config FILE, logs on stderr (readable on a terminal, JSON lines
    * otherwise), a clean stop on Ctrl-C or SIGTERM. */

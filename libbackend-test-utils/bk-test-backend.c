@@ -20,6 +20,10 @@
  * it requests. A test that needs another address adds its own factory,
  * such as [func@Bk.root_http_router_factory_new].
  *
+ * `core.database` is the real one: unless the test's config sets
+ * `backend.database`, each plugin gets a private in-memory SQLite
+ * database.
+ *
  * Independent plugins start in an order shuffled from GLib's test seed
  * (`--seed` reproduces a run). Stopping the test backend (explicitly or by
  * dropping the last reference) iterates its main context until quiet and

@@ -20,6 +20,7 @@ G_BEGIN_DECLS
 # include "bk-test-backend.h"
 # include "bk-test-directory.h"
 # include "bk-test-http.h"
+# include "bk-test-postgres.h"
 #undef BK_TEST_UTILS_INSIDE
 
 G_END_DECLS

@@ -151,6 +151,19 @@ BK_DEFINE_SERVICE_REF (bk_core_service_http_router, "core.httpRouter",
                        _bk_http_router_default_factory)
 
 /**
+ * bk_core_service_database:
+ *
+ * The `core.database` ref; use [const@Bk.SERVICE_DATABASE].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_database, "core.database",
+                       BK_TYPE_DATABASE, BK_SERVICE_SCOPE_PLUGIN,
+                       _bk_database_default_factory)
+
+/**
  * bk_core_service_discovery:
  *
  * The `core.discovery` ref; use [const@Bk.SERVICE_DISCOVERY].

@@ -36,6 +36,8 @@ BkServiceRef *bk_core_service_root_http_router       (void);
 BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_http_router            (void);
 BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_database               (void);
+BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_discovery              (void);
 
 /**
@@ -133,6 +135,15 @@ BkServiceRef *bk_core_service_discovery              (void);
  * Since: 0.1
  */
 #define BK_SERVICE_HTTP_ROUTER (bk_core_service_http_router ())
+/**
+ * BK_SERVICE_DATABASE:
+ *
+ * `core.database` (plugin, lazy): a [iface@Bk.Database], the plugin's own
+ * database (SQLite in memory unless `backend.database` says otherwise).
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_DATABASE (bk_core_service_database ())
 /**
  * BK_SERVICE_DISCOVERY:
  *

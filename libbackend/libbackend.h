@@ -39,6 +39,7 @@ G_BEGIN_DECLS
 # include "bk-root-health.h"
 # include "bk-root-http-router.h"
 # include "bk-http-router.h"
+# include "bk-database.h"
 # include "bk-discovery.h"
 # include "bk-core-services.h"
 #undef BK_INSIDE

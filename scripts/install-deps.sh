@@ -25,6 +25,7 @@ PACKAGES="
   libyaml-dev
   libsqlite3-dev
   libpq-dev
+  postgresql
   gobject-introspection
   libgirepository1.0-dev
   gi-docgen

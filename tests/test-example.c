@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include <glib/gstdio.h>
+
 #include <libbackend.h>
 
 #include "test-util.h"
@@ -21,7 +23,34 @@ typedef struct
   GString          *raw;
   gboolean          eof;
   gboolean          exited;
+  char             *own_data_dir; /* (nullable) made by example_spawn, removed by example_clear */
 } Example;
+
+/* Removes @path, a directory of plain files (the SQLite files of a run). */
+static void
+remove_data_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = g_build_filename (path, name, NULL);
+
+      g_assert_cmpint (g_unlink (file), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (path), ==, 0);
+}
+
+static char *
+make_data_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_dir_make_tmp ("test-example-data-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return path;
+}
 
 static void
 example_clear (Example *ex)
@@ -33,6 +62,9 @@ example_clear (Example *ex)
   g_clear_pointer (&ex->records, g_ptr_array_unref);
   if (ex->raw != NULL)
     g_string_free (g_steal_pointer (&ex->raw), TRUE);
+  if (ex->own_data_dir != NULL)
+    remove_data_dir (ex->own_data_dir);
+  g_clear_pointer (&ex->own_data_dir, g_free);
 }
 
 static void read_next_line (Example *ex);
@@ -91,8 +123,11 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* Starts the example as `make run` does, but on a free port and with its
+ * SQLite files in @data_dir (NULL: a temporary directory of its own). */
 static void
-example_spawn (Example *ex)
+example_spawn (Example    *ex,
+               const char *data_dir)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
@@ -109,6 +144,10 @@ example_spawn (Example *ex)
   g_subprocess_launcher_unsetenv (launcher, "LOG_LEVEL");
   /* A free port, so tests running side by side do not compete for 7007. */
   g_subprocess_launcher_setenv (launcher, "APP_CONFIG_backend_listen_port", "0", TRUE);
+  /* Not ./data/ in the build directory: a directory per test. */
+  if (data_dir == NULL)
+    data_dir = ex->own_data_dir = make_data_dir ();
+  g_subprocess_launcher_setenv (launcher, "APP_CONFIG_backend_database_connection_directory", data_dir, TRUE);
   ex->process = g_subprocess_launcher_spawn (launcher, &error, path, "--config", config, NULL);
   g_assert_no_error (error);
 
@@ -171,13 +210,14 @@ assert_logged (Example    *ex,
   return index;
 }
 
-/* Runs until the plugin's startup hook has logged, then SIGTERM. */
+/* Runs until the root startup hook has logged its last line, then sends
+ * @signum. */
 static void
 example_run_and_stop (Example *ex,
                       int      signum)
 {
-  example_spawn (ex);
-  wait_for_record (ex, "Startup hook: the todo plugin is up");
+  example_spawn (ex, NULL);
+  wait_for_record (ex, "Stop it with Ctrl-C");
   g_subprocess_send_signal (ex->process, signum);
   wait_for_exit (ex);
 }
@@ -193,12 +233,19 @@ test_example_runs (gconstpointer data)
   g_assert_true (g_subprocess_get_if_exited (ex.process));
   g_assert_cmpint (g_subprocess_get_exit_status (ex.process), ==, 0);
 
-  /* the module, through the plugin's extension point */
-  assert_logged (&ex, "Validators collected through todo.validators: 'no-empty-titles'");
+  /* the modules, through the plugin's extension points */
+  assert_logged (&ex, "Todo API ready under /api/todo (1 title rules, 1 listeners)");
+  /* its migrations, applied to ./data/todo.sqlite (here a temporary directory) */
+  assert_logged (&ex, "Applied database migration '0001_create_todos'");
+  {
+    g_autofree char *file = g_build_filename (ex.own_data_dir, "todo.sqlite", NULL);
+
+    g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
+  }
   /* the custom service, configured from app-config.yaml */
   assert_logged (&ex, "Hello, todo list!");
   /* the overridden core.logger: the owner from the configuration */
-  record = find_record (&ex, "Module no-empty-titles: adding the validator", NULL);
+  record = find_record (&ex, "Module no-shouting: titles in capitals only are refused", NULL);
   g_assert_nonnull (record);
   g_assert_cmpstr (json_object_get_string_member (record, "plugin"), ==, "todo");
   g_assert_cmpstr (json_object_get_string_member (record, "owner"), ==, "team-tasks");
@@ -218,9 +265,9 @@ test_example_order (void)
 
   example_run_and_stop (&ex, SIGTERM);
 
-  module_init = assert_logged (&ex, "Module no-empty-titles: adding the validator");
-  plugin_init = assert_logged (&ex, "Validators collected through todo.validators");
-  startup = assert_logged (&ex, "Startup hook: the todo plugin is up");
+  module_init = assert_logged (&ex, "Module welcome: logging every change");
+  plugin_init = assert_logged (&ex, "Todo API ready under /api/todo");
+  startup = assert_logged (&ex, "Stop it with Ctrl-C");
   shutdown = assert_logged (&ex, "Shutdown hook: the todo plugin is stopping");
   g_assert_cmpuint (module_init, <, plugin_init);
   g_assert_cmpuint (plugin_init, <, startup);
@@ -300,68 +347,97 @@ assert_reply (TestResponse *reply,
     assert_reply (&reply__, (expected_status), (expected_json));                             \
   } G_STMT_END
 
-/* The routes of the notes plugin, the JSON 404s and the health endpoints,
- * over real HTTP; then SIGINT drains and the example exits 0. */
+/* Once the example is up: its base URL from "Listening on <url>" and a
+ * session for it. */
+static void
+example_connect (Example *ex)
+{
+  const char *listening;
+
+  wait_for_record (ex, "Stop it with Ctrl-C");   /* the root startup hook's last line */
+  listening = json_object_get_string_member (find_record (ex, "Listening on ", NULL), "message");
+  g_assert_true (g_str_has_prefix (listening, "Listening on http://127.0.0.1:"));
+  ex->base_url = g_strdup (listening + strlen ("Listening on "));
+  g_assert_false (g_str_has_suffix (ex->base_url, ":7007")); /* the ephemeral port */
+  ex->session = test_session_new ();
+}
+
+/* Ctrl-C: a clean stop, exit status 0. */
+static void
+example_interrupt (Example *ex)
+{
+  g_clear_object (&ex->session);
+  g_subprocess_send_signal (ex->process, SIGINT);
+  wait_for_exit (ex);
+  g_assert_true (g_subprocess_get_if_exited (ex->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (ex->process), ==, 0);
+}
+
+/* The todo API, the JSON 404s and the health endpoints, over real HTTP;
+ * then SIGINT drains and the example exits 0. */
 static void
 test_example_http (void)
 {
   Example ex = { 0 };
   JsonObject *record;
-  const char *listening;
   g_autofree char *curl_list = NULL;
   g_auto(TestResponse) created = { 0 };
   const char *bad_bodies[][2] = {
-    { "{}", "Missing required field 'text' in request body" },
-    { "{\"text\":\"\"}", "Field 'text' in request body must be a non-empty string" },
-    { "{\"text\":7}", "Field 'text' in request body must be a non-empty string" },
-    { "[\"text\"]", "Request body must be a JSON object with a 'text' string" },
-    { "{\"text\":", "Invalid JSON in request body: *" },
+    { "{}", "Missing required field 'title' in request body" },
+    { "{\"title\":\"\"}", "Field 'title' in request body must be a non-empty string" },
+    { "{\"title\":7}", "Field 'title' in request body must be a non-empty string" },
+    { "{\"title\":\"x\",\"done\":\"no\"}", "Field 'done' in request body must be a boolean" },
+    { "{\"title\":\"BUY MILK\"}", "Field 'title' in request body was refused by the rule 'no-shouting': *" },
+    { "[\"title\"]", "Request body must be a JSON object such as *" },
+    { "{\"title\":", "Invalid JSON in request body: *" },
     { "", "Request body is empty, expected JSON" },
   };
 
-  example_spawn (&ex);
-  /* The last line of the notes plugin's root startup hook. */
-  wait_for_record (&ex, "Stop it with Ctrl-C");
-
-  listening = json_object_get_string_member (find_record (&ex, "Listening on ", NULL), "message");
-  g_assert_true (g_str_has_prefix (listening, "Listening on http://127.0.0.1:"));
-  ex.base_url = g_strdup (listening + strlen ("Listening on "));
-  g_assert_false (g_str_has_suffix (ex.base_url, ":7007")); /* the ephemeral port */
-  ex.session = test_session_new ();
+  example_spawn (&ex, NULL);
+  example_connect (&ex);
 
   /* The plugin logs through its own (overridden) logger... */
-  record = find_record (&ex, "Routes added under /api/notes", NULL);
+  record = find_record (&ex, "Todo API ready under /api/todo", NULL);
   g_assert_nonnull (record);
-  g_assert_cmpstr (json_object_get_string_member (record, "plugin"), ==, "notes");
-  g_assert_cmpstr (json_object_get_string_member (record, "owner"), ==, "team-notes");
+  g_assert_cmpstr (json_object_get_string_member (record, "plugin"), ==, "todo");
+  g_assert_cmpstr (json_object_get_string_member (record, "owner"), ==, "team-tasks");
   /* ...and the ready-to-paste commands, naming the bound port, through the
    * root logger: no fields trail them. */
   record = find_record (&ex, "The example backend is up at", NULL);
   g_assert_nonnull (record);
   g_assert_false (json_object_has_member (record, "plugin"));
-  curl_list = g_strdup_printf ("curl %s/api/notes/notes", ex.base_url);
+  curl_list = g_strdup_printf ("curl %s/api/todo/todos", ex.base_url);
   assert_logged (&ex, curl_list);
+  assert_logged (&ex, "-X PATCH -H 'Content-Type: application/json' -d '{\"done\":true}'");
   assert_logged (&ex, "/.backstage/health/v1/readiness");
 
   assert_request (&ex, "GET", "/.backstage/health/v1/liveness", NULL, NULL, 200, "{\"status\":\"ok\"}");
   assert_request (&ex, "GET", "/.backstage/health/v1/readiness", NULL, NULL, 200, "{\"status\":\"ok\"}");
 
-  /* list, create, get */
-  assert_request (&ex, "GET", "/api/notes/notes", NULL, NULL, 200, "{\"items\":[]}");
-  example_request (&ex, "POST", "/api/notes/notes", "application/json", "{\"text\":\"Buy milk\"}", &created);
-  assert_reply (&created, 201, "{\"id\":\"1\",\"text\":\"Buy milk\"}");
+  /* list, create, get, update */
+  assert_request (&ex, "GET", "/api/todo/todos", NULL, NULL, 200, "{\"items\":[],\"total\":0}");
+  example_request (&ex, "POST", "/api/todo/todos", "application/json", "{\"title\":\"Buy milk\"}", &created);
+  assert_reply (&created, 201, "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":false}");
   g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (created.message), "Location"),
-                   ==, "/api/notes/notes/1");
-  assert_request (&ex, "POST", "/api/notes/notes", "application/json", "{\"text\":\"Call Bob\",\"extra\":1}",
-                  201, "{\"id\":\"2\",\"text\":\"Call Bob\"}");
-  assert_request (&ex, "GET", "/api/notes/notes/1", NULL, NULL, 200, "{\"id\":\"1\",\"text\":\"Buy milk\"}");
-  assert_request (&ex, "GET", "/api/notes/notes", NULL, NULL, 200,
-                  "{\"items\":[{\"id\":\"1\",\"text\":\"Buy milk\"},{\"id\":\"2\",\"text\":\"Call Bob\"}]}");
+                   ==, "/api/todo/todos/1");
+  assert_request (&ex, "POST", "/api/todo/todos", "application/json", "{\"title\":\"Call Bob\",\"done\":true}",
+                  201, "{\"id\":\"2\",\"title\":\"Call Bob\",\"done\":true}");
+  assert_request (&ex, "GET", "/api/todo/todos/1", NULL, NULL, 200,
+                  "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":false}");
+  assert_request (&ex, "PATCH", "/api/todo/todos/1", "application/json", "{\"done\":true}", 200,
+                  "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":true}");
+  assert_request (&ex, "GET", "/api/todo/todos?q=BOB&limit=5", NULL, NULL, 200,
+                  "{\"items\":[{\"id\":\"2\",\"title\":\"Call Bob\",\"done\":true}],\"total\":1}");
+  assert_request (&ex, "GET", "/api/todo/todos?limit=1&offset=1", NULL, NULL, 200,
+                  "{\"items\":[{\"id\":\"2\",\"title\":\"Call Bob\",\"done\":true}],\"total\":2}");
+  /* the module welcome heard them, through todo.listeners */
+  assert_logged (&ex, "Todo 1 created: Buy milk");
+  assert_logged (&ex, "Todo 1 updated: Buy milk");
 
   /* an unknown id: 404 with Backstage's error body */
-  assert_request (&ex, "GET", "/api/notes/notes/42", NULL, NULL, 404,
-                  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"No note with id '42'\"},"
-                  "\"request\":{\"method\":\"GET\",\"url\":\"/api/notes/notes/42\"},"
+  assert_request (&ex, "GET", "/api/todo/todos/42", NULL, NULL, 404,
+                  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"No todo with id '42'\"},"
+                  "\"request\":{\"method\":\"GET\",\"url\":\"/api/todo/todos/42\"},"
                   "\"response\":{\"statusCode\":404}}");
 
   /* bad bodies: 400 InputError naming the field; nothing is stored */
@@ -371,7 +447,7 @@ test_example_http (void)
       g_autoptr(JsonNode) node = NULL;
       JsonObject *error;
 
-      example_request (&ex, "POST", "/api/notes/notes", "application/json", bad_bodies[i][0], &reply);
+      example_request (&ex, "POST", "/api/todo/todos", "application/json", bad_bodies[i][0], &reply);
       g_assert_cmpuint (soup_message_get_status (reply.message), ==, 400);
       node = json_from_string (g_bytes_get_data (reply.body, NULL), NULL);
       g_assert_nonnull (node);
@@ -381,30 +457,25 @@ test_example_http (void)
         g_error ("body %s: expected the message %s, got %s", bad_bodies[i][0], bad_bodies[i][1],
                  json_object_get_string_member (error, "message"));
     }
-  assert_request (&ex, "POST", "/api/notes/notes", "text/plain", "Buy milk", 415,
+  assert_request (&ex, "POST", "/api/todo/todos", "text/plain", "Buy milk", 415,
                   "{\"error\":{\"name\":\"UnsupportedMediaTypeError\","
                   "\"message\":\"Unsupported content type 'text/plain', expected application/json\"},"
-                  "\"request\":{\"method\":\"POST\",\"url\":\"/api/notes/notes\"},"
+                  "\"request\":{\"method\":\"POST\",\"url\":\"/api/todo/todos\"},"
                   "\"response\":{\"statusCode\":415}}");
-
-  assert_request (&ex, "PUT", "/api/notes/notes", "application/json", "{}", 405,
+  assert_request (&ex, "PUT", "/api/todo/todos", "application/json", "{}", 405,
                   "{\"error\":{\"name\":\"MethodNotAllowedError\","
                   "\"message\":\"Method PUT is not allowed, allowed: GET, HEAD, POST\"},"
-                  "\"request\":{\"method\":\"PUT\",\"url\":\"/api/notes/notes\"},"
+                  "\"request\":{\"method\":\"PUT\",\"url\":\"/api/todo/todos\"},"
                   "\"response\":{\"statusCode\":405}}");
 
   /* delete */
-  assert_request (&ex, "DELETE", "/api/notes/notes/1", NULL, NULL, 204, NULL);
-  assert_request (&ex, "GET", "/api/notes/notes/1", NULL, NULL, 404,
-                  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"No note with id '1'\"},"
-                  "\"request\":{\"method\":\"GET\",\"url\":\"/api/notes/notes/1\"},"
+  assert_request (&ex, "DELETE", "/api/todo/todos/1", NULL, NULL, 204, NULL);
+  assert_request (&ex, "DELETE", "/api/todo/todos/1", NULL, NULL, 404,
+                  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"No todo with id '1'\"},"
+                  "\"request\":{\"method\":\"DELETE\",\"url\":\"/api/todo/todos/1\"},"
                   "\"response\":{\"statusCode\":404}}");
-  assert_request (&ex, "DELETE", "/api/notes/notes/1", NULL, NULL, 404,
-                  "{\"error\":{\"name\":\"NotFoundError\",\"message\":\"No note with id '1'\"},"
-                  "\"request\":{\"method\":\"DELETE\",\"url\":\"/api/notes/notes/1\"},"
-                  "\"response\":{\"statusCode\":404}}");
-  assert_request (&ex, "GET", "/api/notes/notes", NULL, NULL, 200,
-                  "{\"items\":[{\"id\":\"2\",\"text\":\"Call Bob\"}]}");
+  assert_request (&ex, "GET", "/api/todo/todos", NULL, NULL, 200,
+                  "{\"items\":[{\"id\":\"2\",\"title\":\"Call Bob\",\"done\":true}],\"total\":1}");
 
   /* an unknown path under /api/: JSON 404 */
   assert_request (&ex, "GET", "/api/nope/things?x=1", NULL, NULL, 404,
@@ -413,17 +484,44 @@ test_example_http (void)
                   "\"response\":{\"statusCode\":404}}");
 
   /* the access log saw them */
-  assert_logged (&ex, "POST /api/notes/notes 201");
+  assert_logged (&ex, "POST /api/todo/todos 201");
 
-  /* Ctrl-C: a clean stop, exit status 0 */
-  g_clear_object (&ex.session);
-  g_subprocess_send_signal (ex.process, SIGINT);
-  wait_for_exit (&ex);
-  g_assert_true (g_subprocess_get_if_exited (ex.process));
-  g_assert_cmpint (g_subprocess_get_exit_status (ex.process), ==, 0);
+  example_interrupt (&ex);
   assert_logged (&ex, "Shutdown hook: the todo plugin is stopping");
 
   example_clear (&ex);
+}
+
+/* `make run` twice on the same ./data/: the todos are still there. */
+static void
+test_example_data_survives_restart (void)
+{
+  g_autofree char *data_dir = make_data_dir ();
+  Example first = { 0 };
+  Example second = { 0 };
+
+  example_spawn (&first, data_dir);
+  example_connect (&first);
+  assert_request (&first, "POST", "/api/todo/todos", "application/json", "{\"title\":\"Buy milk\"}",
+                  201, "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":false}");
+  assert_request (&first, "PATCH", "/api/todo/todos/1", "application/json", "{\"done\":true}",
+                  200, "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":true}");
+  example_interrupt (&first);
+  assert_logged (&first, "Applied database migration '0001_create_todos'");
+  example_clear (&first);
+
+  example_spawn (&second, data_dir);
+  example_connect (&second);
+  /* nothing to migrate the second time */
+  g_assert_null (find_record (&second, "Applied database migration", NULL));
+  assert_request (&second, "GET", "/api/todo/todos/1", NULL, NULL, 200,
+                  "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":true}");
+  assert_request (&second, "POST", "/api/todo/todos", "application/json", "{\"title\":\"Call Bob\"}",
+                  201, "{\"id\":\"2\",\"title\":\"Call Bob\",\"done\":false}");
+  example_interrupt (&second);
+  example_clear (&second);
+
+  remove_data_dir (data_dir);
 }
 
 int
@@ -436,6 +534,7 @@ main (int    argc,
   g_test_add_data_func ("/example/runs/sigint", GINT_TO_POINTER (SIGINT), test_example_runs);
   g_test_add_func ("/example/order", test_example_order);
   g_test_add_func ("/example/http", test_example_http);
+  g_test_add_func ("/example/data-survives-restart", test_example_data_survives_restart);
 
   return g_test_run ();
 }

@@ -181,6 +181,7 @@ bk_backend_new (void)
                                      _bk_root_health_default_factory (),
                                      _bk_root_http_router_default_factory (),
                                      _bk_http_router_default_factory (),
+                                     _bk_database_default_factory (),
                                      _bk_discovery_default_factory (),
                                      NULL);
 }
