@@ -164,6 +164,32 @@ BK_DEFINE_SERVICE_REF (bk_core_service_database, "core.database",
                        _bk_database_default_factory)
 
 /**
+ * bk_core_service_cache:
+ *
+ * The `core.cache` ref; use [const@Bk.SERVICE_CACHE].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_cache, "core.cache",
+                       BK_TYPE_CACHE, BK_SERVICE_SCOPE_PLUGIN,
+                       _bk_cache_default_factory)
+
+/**
+ * bk_core_service_scheduler:
+ *
+ * The `core.scheduler` ref; use [const@Bk.SERVICE_SCHEDULER].
+ *
+ * Returns: (transfer none): the ref
+ *
+ * Since: 0.1
+ */
+BK_DEFINE_SERVICE_REF (bk_core_service_scheduler, "core.scheduler",
+                       BK_TYPE_SCHEDULER, BK_SERVICE_SCOPE_PLUGIN,
+                       _bk_scheduler_default_factory)
+
+/**
  * bk_core_service_discovery:
  *
  * The `core.discovery` ref; use [const@Bk.SERVICE_DISCOVERY].

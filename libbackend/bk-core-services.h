@@ -38,6 +38,10 @@ BkServiceRef *bk_core_service_http_router            (void);
 BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_database               (void);
 BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_cache                  (void);
+BK_AVAILABLE_IN_ALL
+BkServiceRef *bk_core_service_scheduler              (void);
+BK_AVAILABLE_IN_ALL
 BkServiceRef *bk_core_service_discovery              (void);
 
 /**
@@ -144,6 +148,24 @@ BkServiceRef *bk_core_service_discovery              (void);
  * Since: 0.1
  */
 #define BK_SERVICE_DATABASE (bk_core_service_database ())
+/**
+ * BK_SERVICE_CACHE:
+ *
+ * `core.cache` (plugin, lazy): a [iface@Bk.Cache], the plugin's namespace
+ * of the backend's cache (in memory unless `backend.cache` says otherwise).
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_CACHE (bk_core_service_cache ())
+/**
+ * BK_SERVICE_SCHEDULER:
+ *
+ * `core.scheduler` (plugin, lazy): a [iface@Bk.Scheduler], the plugin's
+ * recurring tasks, global ones coordinated through its database.
+ *
+ * Since: 0.1
+ */
+#define BK_SERVICE_SCHEDULER (bk_core_service_scheduler ())
 /**
  * BK_SERVICE_DISCOVERY:
  *

@@ -23,6 +23,8 @@ BkServiceFactory *_bk_root_health_default_factory    (void);
 BkServiceFactory *_bk_root_http_router_default_factory (void);
 BkServiceFactory *_bk_http_router_default_factory      (void);
 BkServiceFactory *_bk_database_default_factory         (void);
+BkServiceFactory *_bk_cache_default_factory            (void);
+BkServiceFactory *_bk_scheduler_default_factory        (void);
 BkServiceFactory *_bk_discovery_default_factory        (void);
 
 /* Built-in services the backend makes itself (not through a factory). */

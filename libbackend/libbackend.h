@@ -40,6 +40,8 @@ G_BEGIN_DECLS
 # include "bk-root-http-router.h"
 # include "bk-http-router.h"
 # include "bk-database.h"
+# include "bk-cache.h"
+# include "bk-scheduler.h"
 # include "bk-discovery.h"
 # include "bk-core-services.h"
 #undef BK_INSIDE

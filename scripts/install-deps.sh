@@ -26,6 +26,9 @@ PACKAGES="
   libsqlite3-dev
   libpq-dev
   postgresql
+  libhiredis-dev
+  redis-server
+  tzdata
   gobject-introspection
   libgirepository1.0-dev
   gi-docgen

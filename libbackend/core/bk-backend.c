@@ -182,6 +182,8 @@ bk_backend_new (void)
                                      _bk_root_http_router_default_factory (),
                                      _bk_http_router_default_factory (),
                                      _bk_database_default_factory (),
+                                     _bk_cache_default_factory (),
+                                     _bk_scheduler_default_factory (),
                                      _bk_discovery_default_factory (),
                                      NULL);
 }
