@@ -653,6 +653,109 @@ test_todo_sqlite_survives_restart (void)
   stop_todo (&backend);
 }
 
+/* The list is cached (core.cache, memory) for a few seconds on the clock
+ * and cleared by every change before it is answered. */
+static void
+check_list (BkTestBackend *backend,
+            const char    *path,
+            const char    *expected_cache,
+            const char    *expected_json)
+{
+  g_autoptr(BkTestResponse) res = request (backend, "GET", path, NULL);
+
+  bk_test_assert_status (res, 200);
+  g_assert_cmpstr (bk_test_response_get_header (res, "X-Cache"), ==, expected_cache);
+  bk_test_assert_json_equal (res, expected_json);
+}
+
+static void
+test_todo_list_cache (void)
+{
+  g_autoptr(BkTestBackend) backend = start_todo ("", NULL);
+  BkMockClock *clock = bk_test_backend_get_service (backend, BK_SERVICE_ROOT_CLOCK, NULL);
+  BkDatabase *database = bk_test_backend_get_service (backend, BK_SERVICE_DATABASE, "todo");
+  g_autoptr(BkDatabaseResult) rows = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *one = "{\"items\":[{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":false}],\"total\":1}";
+
+  check (backend, "POST", "/api/todo/todos", "{\"title\":\"Buy milk\"}", 201,
+         "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":false}");
+  check_list (backend, "/api/todo/todos", "miss", one);
+  check_list (backend, "/api/todo/todos", "hit", one);
+  check_list (backend, "/api/todo/todos?limit=5", "miss", one);   /* keyed by query */
+
+  /* a write behind the plugin's back shows only once the entry expires */
+  rows = bk_database_query_sync (database, "UPDATE todos SET title = 'Buy oat milk'", NULL, NULL, &error);
+  g_assert_no_error (error);
+  check_list (backend, "/api/todo/todos", "hit", one);
+  bk_mock_clock_advance (clock, 5000);
+  check_list (backend, "/api/todo/todos", "miss",
+              "{\"items\":[{\"id\":\"1\",\"title\":\"Buy oat milk\",\"done\":false}],\"total\":1}");
+
+  /* every change through the API clears the cached lists */
+  check (backend, "PATCH", "/api/todo/todos/1", "{\"done\":true}", 200,
+         "{\"id\":\"1\",\"title\":\"Buy oat milk\",\"done\":true}");
+  check_list (backend, "/api/todo/todos", "miss",
+              "{\"items\":[{\"id\":\"1\",\"title\":\"Buy oat milk\",\"done\":true}],\"total\":1}");
+  check (backend, "DELETE", "/api/todo/todos/1", NULL, 204, NULL);
+  check_list (backend, "/api/todo/todos?limit=5", "miss", "{\"items\":[],\"total\":0}");
+  check (backend, "POST", "/api/todo/todos", "{\"title\":\"Call Bob\"}", 201,
+         "{\"id\":\"2\",\"title\":\"Call Bob\",\"done\":false}");
+  check_list (backend, "/api/todo/todos?limit=5", "miss",
+              "{\"items\":[{\"id\":\"2\",\"title\":\"Call Bob\",\"done\":false}],\"total\":1}");
+
+  g_clear_object (&rows);
+  stop_todo (&backend);
+}
+
+/* The clean-up task removes done todos (run here by the mock scheduler). */
+static void
+test_todo_cleanup (void)
+{
+  g_autoptr(BkTestBackend) backend =
+    start_todo ("", bk_mock_scheduler_factory_new (BK_MOCK_SCHEDULER_SKIP_RUN_ON_STARTUP), NULL);
+  BkMockScheduler *scheduler = bk_test_backend_get_service (backend, BK_SERVICE_SCHEDULER, "todo");
+  g_autoptr(GPtrArray) tasks = bk_scheduler_dup_tasks (BK_SCHEDULER (scheduler));
+  BkTaskState *state = g_ptr_array_index (tasks, 0);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (tasks->len, ==, 1);
+  g_assert_cmpstr (state->id, ==, "todo-cleanup");
+  g_assert_cmpuint (bk_task_schedule_get_interval (state->schedule), ==, 3600000);
+  g_assert_cmpuint (bk_task_schedule_get_initial_delay (state->schedule), ==, 3600000);
+
+  check (backend, "POST", "/api/todo/todos", "{\"title\":\"Buy milk\"}", 201,
+         "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":false}");
+  check (backend, "POST", "/api/todo/todos", "{\"title\":\"Call Bob\"}", 201,
+         "{\"id\":\"2\",\"title\":\"Call Bob\",\"done\":false}");
+  check (backend, "PATCH", "/api/todo/todos/1", "{\"done\":true}", 200,
+         "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":true}");
+
+  bk_scheduler_trigger_task_async (BK_SCHEDULER (scheduler), "todo-cleanup", NULL, NULL, NULL);
+  g_assert_true (bk_mock_scheduler_wait_for_task (scheduler, "todo-cleanup", &error));
+  g_assert_no_error (error);
+  check (backend, "GET", "/api/todo/todos", NULL, 200,
+         "{\"items\":[{\"id\":\"2\",\"title\":\"Call Bob\",\"done\":false}],\"total\":1}");
+  stop_todo (&backend);
+
+  /* `todo.cleanup` in the config sets the schedule. */
+  {
+    g_autoptr(BkTestBackend) configured = bk_test_backend_new ();
+
+    bk_test_backend_add (configured, bk_mock_root_config_factory_new (
+      "{\"todo\":{\"cleanup\":{\"frequency\":{\"cron\":\"0 3 * * *\"},\"timeout\":{\"minutes\":5}}}}"));
+    bk_test_backend_add (configured, todo_plugin_new ());
+    bk_test_backend_add (configured, bk_mock_scheduler_factory_new (BK_MOCK_SCHEDULER_SKIP_RUN_ON_STARTUP));
+    g_assert_true (bk_test_backend_launch (configured, &error));
+    scheduler = bk_test_backend_get_service (configured, BK_SERVICE_SCHEDULER, "todo");
+    g_clear_pointer (&tasks, g_ptr_array_unref);
+    tasks = bk_scheduler_dup_tasks (BK_SCHEDULER (scheduler));
+    state = g_ptr_array_index (tasks, 0);
+    g_assert_cmpstr (bk_task_schedule_get_cron (state->schedule), ==, "0 3 * * *");
+    stop_todo (&configured);
+  }
+}
+
 static void
 add_engine_test (const char    *path,
                  GTestDataFunc  func)
@@ -680,6 +783,8 @@ main (int   argc,
   add_engine_test ("/todo/database-error", test_todo_database_error);
   g_test_add_func ("/todo/postgresql/unavailable", test_todo_postgresql_unavailable);
   g_test_add_func ("/todo/sqlite/survives-restart", test_todo_sqlite_survives_restart);
+  g_test_add_func ("/todo/list-cache", test_todo_list_cache);
+  g_test_add_func ("/todo/cleanup", test_todo_cleanup);
 
   return g_test_run ();
 }

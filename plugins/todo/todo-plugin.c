@@ -15,12 +15,18 @@
  * before it has finished wait at the router's startup gate. Handlers only
  * use the async database calls. Modules add title rules through
  * `todo.validators` and change listeners through `todo.listeners`.
+ *
+ * List responses are kept in the plugin's cache (core.cache) for
+ * TODO_LIST_CACHE_TTL_MS, keyed by their query, and answered with
+ * `X-Cache: hit` or `miss`; a successful create, update or delete clears
+ * them before it answers, so a client always reads its own writes.
  */
 
 #include "todo-plugin.h"
 
 #define TODO_LIST_DEFAULT_LIMIT 20
 #define TODO_LIST_MAX_LIMIT     100
+#define TODO_LIST_CACHE_TTL_MS  5000
 
 /* ------------------------------------------------------------------------ *
  * The extension points
@@ -235,6 +241,8 @@ typedef struct
   TodoListeners  *listeners;
   BkDatabase     *database;   /* (nullable) until init */
   BkLogger       *logger;     /* (nullable) until init */
+  BkCache        *cache;      /* (nullable) until init */
+  guint64         changes;    /* bumped by every change: a list read before one is not cached */
 } TodoState;
 
 static void
@@ -244,6 +252,7 @@ todo_state_clear (TodoState *state)
   g_clear_object (&state->listeners);
   g_clear_object (&state->database);
   g_clear_object (&state->logger);
+  g_clear_object (&state->cache);
 }
 
 static TodoState *
@@ -290,6 +299,8 @@ typedef struct
   gint64         offset;
   gint64         total;
   BkDatabaseResult *page;
+  char          *cache_key;   /* (nullable) where the page is cached */
+  guint64        changes;     /* state->changes when the list began */
 } TodoCall;
 
 static TodoCall *
@@ -310,6 +321,7 @@ todo_call_free (TodoCall *call)
   todo_state_unref (call->state);
   g_free (call->id);
   g_free (call->pattern);
+  g_free (call->cache_key);
   g_clear_object (&call->page);
   g_free (call);
 }
@@ -569,6 +581,19 @@ list_in_transaction (BkDatabaseConnection  *connection,
 }
 
 static void
+list_stored (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  TodoState *state = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!bk_cache_set_json_finish (BK_CACHE (source), result, &error))
+    bk_logger_warn (state->logger, "Could not cache the todo list: %s", error->message);
+  todo_state_unref (state);
+}
+
+static void
 listed (GObject      *source,
         GAsyncResult *result,
         gpointer      user_data)
@@ -589,7 +614,41 @@ listed (GObject      *source,
   body = json_object_new ();
   json_object_set_array_member (body, "items", items);
   json_object_set_int_member (body, "total", call->total);
+  if (call->changes == call->state->changes)
+    {
+      g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+      json_node_set_object (node, body);
+      bk_cache_set_json_async (call->state->cache, call->cache_key, node, TODO_LIST_CACHE_TTL_MS,
+                               NULL, list_stored, todo_state_ref (call->state));
+    }
+  bk_http_request_set_response_header (call->request, "X-Cache", "miss");
   respond_object (call->request, 200, body);
+}
+
+/* A cached list, or the database on a miss (or when the cache fails). */
+static void
+list_cached (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(TodoCall) call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) cached = bk_cache_get_json_finish (BK_CACHE (source), result, &error);
+
+  if (error != NULL)
+    bk_logger_warn (call->state->logger, "Could not read the cached todo list: %s", error->message);
+  if (cached != NULL && JSON_NODE_HOLDS_OBJECT (cached))
+    {
+      bk_http_request_set_response_header (call->request, "X-Cache", "hit");
+      respond_object (call->request, 200, json_node_get_object (cached));
+      return;
+    }
+
+  bk_database_run_in_transaction_async (call->state->database, list_in_transaction, call, NULL,
+                                        bk_http_request_get_cancellable (call->request),
+                                        listed, call);
+  g_steal_pointer (&call);
 }
 
 static void
@@ -610,9 +669,11 @@ todo_list (BkHttpRequest *request,
   if (q != NULL && *q != '\0')
     call->pattern = like_pattern (q);
 
-  bk_database_run_in_transaction_async (state->database, list_in_transaction, call, NULL,
-                                        bk_http_request_get_cancellable (request),
-                                        listed, call);
+  call->cache_key = g_strdup_printf ("list:%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT ":%s",
+                                     call->limit, call->offset, q != NULL ? q : "");
+  call->changes = state->changes;
+  bk_cache_get_json_async (state->cache, call->cache_key, bk_http_request_get_cancellable (request),
+                           list_cached, call);
   g_steal_pointer (&call);
 }
 
@@ -634,6 +695,51 @@ static const char *const todo_op_what[] = {
   [TODO_OP_UPDATE] = "update the todo",
   [TODO_OP_DELETE] = "delete the todo",
 };
+
+/* A change answered once the cached lists are gone. */
+typedef struct
+{
+  BkHttpRequest *request;
+  TodoState     *state;
+  guint          status;
+  JsonObject    *body;     /* (nullable) */
+} TodoChanged;
+
+static void
+lists_cleared (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  TodoChanged *changed = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!bk_cache_clear_finish (BK_CACHE (source), result, &error))
+    bk_logger_warn (changed->state->logger, "Could not clear the cached todo lists: %s", error->message);
+  if (changed->body != NULL)
+    respond_object (changed->request, changed->status, changed->body);
+  else
+    bk_http_request_respond (changed->request, changed->status, NULL, NULL);
+
+  g_object_unref (changed->request);
+  todo_state_unref (changed->state);
+  g_clear_pointer (&changed->body, json_object_unref);
+  g_free (changed);
+}
+
+static void
+respond_changed (TodoCall   *call,
+                 guint       status,
+                 JsonObject *body)
+{
+  TodoChanged *changed = g_new0 (TodoChanged, 1);
+
+  changed->request = g_object_ref (call->request);
+  changed->state = todo_state_ref (call->state);
+  changed->status = status;
+  changed->body = body != NULL ? json_object_ref (body) : NULL;
+  call->state->changes++;
+  bk_cache_clear_async (call->state->cache, NULL, lists_cleared, changed);
+}
 
 static void
 todo_answered (TodoOp    op,
@@ -666,7 +772,7 @@ todo_answered (TodoOp    op,
 
         todo_listeners_emit (call->state->listeners, TODO_CHANGE_CREATED, todo);
         bk_http_request_set_response_header (call->request, "Location", location);
-        respond_object (call->request, 201, todo);
+        respond_changed (call, 201, todo);
       }
       break;
     case TODO_OP_GET:
@@ -674,11 +780,11 @@ todo_answered (TodoOp    op,
       break;
     case TODO_OP_UPDATE:
       todo_listeners_emit (call->state->listeners, TODO_CHANGE_UPDATED, todo);
-      respond_object (call->request, 200, todo);
+      respond_changed (call, 200, todo);
       break;
     case TODO_OP_DELETE:
       todo_listeners_emit (call->state->listeners, TODO_CHANGE_DELETED, todo);
-      bk_http_request_respond (call->request, 204, NULL, NULL);
+      respond_changed (call, 204, NULL);
       break;
     default:
       g_assert_not_reached ();
@@ -831,6 +937,80 @@ migrated (GObject      *source,
   g_free (init);
 }
 
+/* The clean-up task: done todos go, every `todo.cleanup.frequency` (by
+ * default an hour, the first an hour after start), on one instance at a
+ * time. */
+typedef struct
+{
+  GTask     *task;
+  TodoState *state;
+} TodoCleanup;
+
+static void
+cleaned_up (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  TodoCleanup *cleanup = user_data;
+  g_autoptr(BkDatabaseResult) rows = NULL;
+  GError *error = NULL;
+
+  rows = bk_database_query_finish (BK_DATABASE (source), result, &error);
+  if (rows != NULL)
+    {
+      guint64 removed = bk_database_result_get_changes (rows);
+
+      if (removed > 0)
+        cleanup->state->changes++;
+      bk_logger_info (cleanup->state->logger, "Todo clean-up removed %" G_GUINT64_FORMAT " done todos", removed);
+      g_task_return_boolean (cleanup->task, TRUE);
+    }
+  else
+    g_task_return_error (cleanup->task, error);
+  g_object_unref (cleanup->task);
+  todo_state_unref (cleanup->state);
+  g_free (cleanup);
+}
+
+static void
+todo_cleanup (GTask    *task,
+              gpointer  user_data)
+{
+  TodoCleanup *cleanup = g_new0 (TodoCleanup, 1);
+
+  cleanup->task = task;
+  cleanup->state = todo_state_ref (user_data);
+  bk_database_query_async (cleanup->state->database, "DELETE FROM todos WHERE done = TRUE", NULL,
+                           g_task_get_cancellable (task), cleaned_up, cleanup);
+}
+
+static gboolean
+schedule_cleanup (BkDeps     *deps,
+                  TodoState  *state,
+                  GError    **error)
+{
+  g_autoptr(BkConfig) config = bk_root_config_dup_config (bk_deps_get (deps, BK_SERVICE_ROOT_CONFIG));
+  g_autoptr(BkTaskSchedule) schedule = NULL;
+  g_autofree char *cadence = NULL;
+
+  if (bk_config_has (config, "todo.cleanup.frequency"))
+    schedule = bk_task_schedule_new_from_config (config, "todo.cleanup", error);
+  else
+    {
+      schedule = bk_task_schedule_new_interval (3600000);
+      bk_task_schedule_set_initial_delay (schedule, 3600000);
+      bk_task_schedule_set_timeout (schedule, 60000);
+    }
+  if (schedule == NULL
+      || !bk_scheduler_schedule_task (bk_deps_get (deps, BK_SERVICE_SCHEDULER), "todo-cleanup", schedule,
+                                      todo_cleanup, todo_state_ref (state), (GDestroyNotify) todo_state_unref,
+                                      error))
+    return FALSE;
+  cadence = bk_task_schedule_dup_cadence (schedule);
+  bk_logger_info (state->logger, "Todo clean-up of done todos scheduled (%s)", cadence);
+  return TRUE;
+}
+
 static void
 add_route (BkHttpRouter      *router,
            const char        *method,
@@ -851,9 +1031,19 @@ todo_init (BkDeps   *deps,
   TodoState *state = user_data;
   BkHttpRouter *router = bk_deps_get (deps, BK_SERVICE_HTTP_ROUTER);
   TodoInit *init = g_new0 (TodoInit, 1);
+  GError *error = NULL;
 
   state->database = g_object_ref (bk_deps_get (deps, BK_SERVICE_DATABASE));
   state->logger = g_object_ref (bk_deps_get (deps, BK_SERVICE_LOGGER));
+  state->cache = g_object_ref (bk_deps_get (deps, BK_SERVICE_CACHE));
+
+  if (!schedule_cleanup (deps, state, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      g_free (init);
+      return;
+    }
 
   add_route (router, "GET", "/todos", todo_list, state);
   add_route (router, "POST", "/todos", todo_create, state);
@@ -883,6 +1073,9 @@ todo_register (BkPluginEnv *env,
                                      BK_SERVICE_HTTP_ROUTER,
                                      BK_SERVICE_DATABASE,
                                      BK_SERVICE_LOGGER,
+                                     BK_SERVICE_CACHE,
+                                     BK_SERVICE_SCHEDULER,
+                                     BK_SERVICE_ROOT_CONFIG,
                                      NULL);
 }
 
