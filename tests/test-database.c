@@ -3,57 +3,13 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Engine-neutral tests take an Engine and run once per entry of engines[]
+ * Engine-neutral tests run once per engine through bk_test_databases_add_test
  * (`/database/<behaviour>/<engine>`); engine-specific ones are named after
  * their engine.
  */
 
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
-
-/* Engines --------------------------------------------------------------------------------- */
-
-typedef struct
-{
-  const char *name;
-  /* The members of `backend.database` that select the engine ("" for the
-   * default), or NULL to skip the test (after g_test_skip()). */
-  char *(*config) (void);
-} Engine;
-
-static char *
-sqlite_memory_config (void)
-{
-  return g_strdup ("");
-}
-
-/* A fresh database on the test process's private PostgreSQL server, one
- * schema per plugin (schema mode keeps every plugin in that database). */
-static char *
-postgresql_config (void)
-{
-  g_autoptr(GError) error = NULL;
-  BkTestPostgres *server = bk_test_postgres_get (&error);
-  g_autofree char *conninfo = NULL;
-  g_autofree char *quoted = NULL;
-
-  if (server == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    {
-      g_test_skip (error->message);
-      return NULL;
-    }
-  g_assert_no_error (error);
-  conninfo = bk_test_postgres_create_database (server, &error);
-  g_assert_no_error (error);
-  quoted = g_strescape (conninfo, NULL);
-  return g_strdup_printf ("\"client\":\"pg\",\"pluginDivisionMode\":\"schema\",\"connection\":\"%s\"",
-                          quoted);
-}
-
-static const Engine engines[] = {
-  { "sqlite", sqlite_memory_config },
-  { "postgresql", postgresql_config },
-};
 
 /* Backends with probe plugins ------------------------------------------------------------- */
 
@@ -81,25 +37,26 @@ probe_register (BkPluginEnv *env,
 }
 
 /* Starts a test backend whose config is `{"backend":{"database":{…}}}`
- * with the engine's members and @extra (comma-separated JSON members, or
+ * with the members of @database (a JSON object, or NULL for none) and
+ * @extra (comma-separated JSON members that @database does not have, or
  * NULL), and a probe plugin per id in @plugin_ids (NULL-terminated).
  * Returns NULL with @error set when the start fails. */
 static BkTestBackend *
-start_backend (const char  *engine_members,
+start_backend (const char  *database,
                const char  *extra,
                Probe       *probes,
                const char **plugin_ids,
                GError     **error)
 {
   g_autoptr(BkTestBackend) backend = bk_test_backend_new ();
-  g_autofree char *members = NULL;
   g_autofree char *json = NULL;
 
-  if (engine_members[0] != '\0' && extra != NULL)
-    members = g_strconcat (engine_members, ",", extra, NULL);
-  else
-    members = g_strdup (extra != NULL ? extra : engine_members);
-  json = g_strdup_printf ("{\"backend\":{\"database\":{%s}}}", members);
+  if (database == NULL)
+    json = g_strdup_printf ("{\"backend\":{\"database\":{%s}}}", extra != NULL ? extra : "");
+  else if (extra == NULL)
+    json = g_strdup_printf ("{\"backend\":{\"database\":%s}}", database);
+  else  /* @extra's members, then @database's after its '{' */
+    json = g_strdup_printf ("{\"backend\":{\"database\":{%s,%s}}", extra, database + 1);
   bk_test_backend_add (backend, bk_mock_root_config_factory_new (json));
   for (guint i = 0; plugin_ids[i] != NULL; i++)
     bk_test_backend_add (backend, bk_plugin_new (plugin_ids[i], probe_register, &probes[i], NULL));
@@ -110,30 +67,26 @@ start_backend (const char  *engine_members,
 
 typedef struct
 {
-  const Engine  *engine;
-  char          *members;
-  BkTestBackend *backend;
-  Probe          probes[2];   /* "alpha", "beta" */
+  BkDatabaseEngine  engine;
+  BkTestBackend    *backend;
+  Probe             probes[2];   /* "alpha", "beta" */
 } Fixture;
 
 static const char *plugin_ids[] = { "alpha", "beta", NULL };
 
-/* Starts the fixture's backend; FALSE when the engine is unavailable. */
-static gboolean
-fixture_start (Fixture      *f,
-               const Engine *engine,
-               const char   *extra)
+/* Starts the fixture's backend on @database (see start_backend()). */
+static void
+fixture_start (Fixture          *f,
+               BkDatabaseEngine  engine,
+               const char       *database,
+               const char       *extra)
 {
   g_autoptr(GError) error = NULL;
 
   f->engine = engine;
-  f->members = engine->config ();
-  if (f->members == NULL)
-    return FALSE;
-  f->backend = start_backend (f->members, extra, f->probes, plugin_ids, &error);
+  f->backend = start_backend (database, extra, f->probes, plugin_ids, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->probes[0].database);
-  return TRUE;
 }
 
 static void
@@ -147,7 +100,6 @@ fixture_stop (Fixture *f)
       g_assert_no_error (error);
       g_clear_object (&f->backend);
     }
-  g_clear_pointer (&f->members, g_free);
   memset (f->probes, 0, sizeof f->probes);
 }
 
@@ -248,7 +200,9 @@ count_rows (BkDatabase *database,
 /* Parameters and types ------------------------------------------------------------------------- */
 
 static void
-test_database_params (gconstpointer data)
+test_database_params (BkDatabaseEngine  engine,
+                      const char       *database,
+                      gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -271,8 +225,7 @@ test_database_params (gconstpointer data)
     { "mi", g_variant_new_maybe (G_VARIANT_TYPE_INT32, g_variant_new_int32 (8)), 8 },
   };
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   db = f.probes[0].database;
   exec (db, KINDS_TABLE);
 
@@ -357,7 +310,9 @@ test_database_params (gconstpointer data)
 /* Results as JSON, through the async API --------------------------------------------------------- */
 
 static void
-test_database_json (gconstpointer data)
+test_database_json (BkDatabaseEngine  engine,
+                    const char       *database,
+                    gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -367,15 +322,13 @@ test_database_json (gconstpointer data)
   g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   db = f.probes[0].database;
   exec (db, KINDS_TABLE);
   g_object_unref (query (db, "INSERT INTO kinds (id, i, d, s, bl) VALUES (1, 42, 0.5, 'x\"y', $1), (2, NULL, NULL, NULL, NULL)",
                          g_variant_new ("(@ay)", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "hi", 2, 1))));
 
-  g_assert_cmpint (bk_database_get_engine (db), ==, g_str_equal (f.engine->name, "sqlite")
-                   ? BK_DATABASE_ENGINE_SQLITE : BK_DATABASE_ENGINE_POSTGRESQL);
+  g_assert_cmpint (bk_database_get_engine (db), ==, f.engine);
   bk_database_query_async (db, "SELECT id, i, d, s, bl FROM kinds ORDER BY id", NULL, NULL,
                            store_result, &async_result);
   result = bk_database_query_finish (db, wait_result (&async_result, "the query"), &error);
@@ -449,7 +402,9 @@ body_destroyed (gpointer data)
 #define ITEMS_TABLE "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)"
 
 static void
-test_database_transaction (gconstpointer data)
+test_database_transaction (BkDatabaseEngine  engine,
+                           const char       *database,
+                           gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -459,8 +414,7 @@ test_database_transaction (gconstpointer data)
   g_autoptr(GAsyncResult) async_result = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   db = f.probes[0].database;
   exec (db, ITEMS_TABLE);
 
@@ -516,7 +470,7 @@ test_database_sqlite_busy (void)
   BkDatabase *db;
   gint64 deadline;
 
-  backend = start_backend ("", extra, probes, plugin_ids, &error);
+  backend = start_backend (NULL, extra, probes, plugin_ids, &error);
   g_assert_no_error (error);
   db = probes[0].database;
   logger = bk_test_backend_get_service (backend, BK_SERVICE_LOGGER, "alpha");
@@ -577,7 +531,9 @@ static const BkDatabaseMigration migrations_v2[] = {
 };
 
 static void
-test_database_migrations (gconstpointer data)
+test_database_migrations (BkDatabaseEngine  engine,
+                          const char       *database,
+                          gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -593,8 +549,7 @@ test_database_migrations (gconstpointer data)
   const BkDatabaseMigration only_last[] = { { "0003_engine", "SELECT no_such_column FROM notes", NULL, NULL } };
   g_autoptr(GAsyncResult) async_result = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   db = f.probes[0].database;
 
   /* In order (0002 needs 0001's table), once, asynchronously. */
@@ -611,7 +566,7 @@ test_database_migrations (gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (db, "notes"), ==, 3);
   result = query (db, "SELECT body FROM notes WHERE id = 3", NULL);
-  g_assert_cmpstr (bk_database_result_get_string (result, 0, "body"), ==, f.engine->name[0] == 's' ? "sqlite" : "postgresql");
+  g_assert_cmpstr (bk_database_result_get_string (result, 0, "body"), ==, bk_test_databases_get_engine_name (f.engine));
   g_clear_object (&result);
   result = query (db, "SELECT name, applied_at FROM bk_migrations ORDER BY name", NULL);
   g_assert_cmpuint (bk_database_result_get_n_rows (result), ==, 3);
@@ -651,7 +606,9 @@ test_database_migrations (gconstpointer data)
 }
 
 static void
-test_database_migrations_resource (gconstpointer data)
+test_database_migrations_resource (BkDatabaseEngine  engine,
+                                   const char       *database,
+                                   gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -659,8 +616,7 @@ test_database_migrations_resource (gconstpointer data)
   g_autoptr(BkDatabaseResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   db = f.probes[0].database;
 
   bk_database_migrate_resource_async (db, "/org/libbackend/tests/migrations", NULL, store_result, &async_result);
@@ -668,7 +624,7 @@ test_database_migrations_resource (gconstpointer data)
   g_assert_no_error (error);
   result = query (db, "SELECT body FROM notes ORDER BY id", NULL);
   g_assert_cmpuint (bk_database_result_get_n_rows (result), ==, 2);
-  g_assert_cmpstr (bk_database_result_get_string (result, 0, "body"), ==, f.engine->name[0] == 's' ? "sqlite" : "postgresql");
+  g_assert_cmpstr (bk_database_result_get_string (result, 0, "body"), ==, bk_test_databases_get_engine_name (f.engine));
   g_clear_object (&result);
   result = query (db, "SELECT name FROM bk_migrations ORDER BY name", NULL);
   g_assert_cmpuint (bk_database_result_get_n_rows (result), ==, 3);
@@ -685,14 +641,15 @@ test_database_migrations_resource (gconstpointer data)
 }
 
 static void
-test_database_migrations_skip (gconstpointer data)
+test_database_migrations_skip (BkDatabaseEngine  engine,
+                               const char       *database,
+                               gconstpointer     data)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
 
   /* Per plugin: alpha skips, beta migrates. */
-  if (!fixture_start (&f, data, "\"plugin\":{\"alpha\":{\"skipMigrations\":true}}"))
-    return;
+  fixture_start (&f, engine, database, "\"plugin\":{\"alpha\":{\"skipMigrations\":true}}");
   g_assert_true (bk_database_migrate_sync (f.probes[0].database, migrations_v1, G_N_ELEMENTS (migrations_v1),
                                            NULL, &error));
   g_assert_no_error (error);
@@ -723,12 +680,13 @@ check_isolation (Fixture *f)
 }
 
 static void
-test_database_isolation (gconstpointer data)
+test_database_isolation (BkDatabaseEngine  engine,
+                         const char       *database,
+                         gconstpointer     data)
 {
   Fixture f = { 0 };
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   check_isolation (&f);
   fixture_stop (&f);
 }
@@ -742,30 +700,30 @@ test_database_sqlite_files (void)
   g_autofree char *alpha = g_build_filename (data_dir, "alpha.sqlite", NULL);
   g_autofree char *beta = g_build_filename (data_dir, "beta.sqlite", NULL);
   Fixture f = { 0 };
-  Engine engine = { "sqlite", sqlite_memory_config };
 
   /* Each plugin has its own file, in a directory made for it. */
-  fixture_start (&f, &engine, extra);
+  fixture_start (&f, BK_DATABASE_ENGINE_SQLITE, NULL, extra);
   check_isolation (&f);
   g_assert_true (g_file_test (alpha, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (beta, G_FILE_TEST_IS_REGULAR));
   fixture_stop (&f);
 
   /* The data survives a restart. */
-  fixture_start (&f, &engine, extra);
+  fixture_start (&f, BK_DATABASE_ENGINE_SQLITE, NULL, extra);
   g_assert_cmpint (count_rows (f.probes[0].database, "items"), ==, 1);
   fixture_stop (&f);
 }
 
 static void
-test_database_unique (gconstpointer data)
+test_database_unique (BkDatabaseEngine  engine,
+                      const char       *database,
+                      gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
   g_autoptr(GError) error = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   db = f.probes[0].database;
   exec (db, ITEMS_TABLE);
   exec (db, "INSERT INTO items (id, name) VALUES (1, 'one')");
@@ -794,7 +752,7 @@ test_database_sqlite_engine_codes (void)
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
 
-  fixture_start (&f, &engines[0], NULL);
+  fixture_start (&f, BK_DATABASE_ENGINE_SQLITE, NULL, NULL);
   exec (f.probes[0].database, ITEMS_TABLE);
   exec (f.probes[0].database, "INSERT INTO items (id, name) VALUES (1, 'one')");
   error = query_error (f.probes[0].database, "INSERT INTO items (id, name) VALUES (1, 'two')", NULL);
@@ -812,14 +770,15 @@ test_database_sqlite_engine_codes (void)
   "SELECT MAX(x) AS m FROM c"
 
 static void
-test_database_timeout (gconstpointer data)
+test_database_timeout (BkDatabaseEngine  engine,
+                       const char       *database,
+                       gconstpointer     data)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
 
-  if (!fixture_start (&f, data, "\"plugin\":{\"alpha\":{\"statementTimeout\":\"100ms\"}}"))
-    return;
+  fixture_start (&f, engine, database, "\"plugin\":{\"alpha\":{\"statementTimeout\":\"100ms\"}}");
   error = query_error (f.probes[0].database, LONG_QUERY, NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_TIMEOUT);
   g_assert_nonnull (strstr (error->message, "plugin 'alpha'"));
@@ -831,7 +790,9 @@ test_database_timeout (gconstpointer data)
 }
 
 static void
-test_database_cancel (gconstpointer data)
+test_database_cancel (BkDatabaseEngine  engine,
+                      const char       *database,
+                      gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -840,8 +801,7 @@ test_database_cancel (gconstpointer data)
   g_autoptr(GError) error = NULL;
   Body body = { .long_sql = LONG_QUERY };
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   db = f.probes[0].database;
   exec (db, ITEMS_TABLE);
 
@@ -861,7 +821,9 @@ test_database_cancel (gconstpointer data)
 /* Shutdown --------------------------------------------------------------------------------------- */
 
 static void
-test_database_shutdown (gconstpointer data)
+test_database_shutdown (BkDatabaseEngine  engine,
+                        const char       *database,
+                        gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -871,8 +833,7 @@ test_database_shutdown (gconstpointer data)
   g_autoptr(GError) error = NULL;
   Body body = { .long_sql = LONG_QUERY };
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   db = f.probes[0].database;
   exec (db, ITEMS_TABLE);
   root_lifecycle = bk_test_backend_get_service (f.backend, BK_SERVICE_ROOT_LIFECYCLE, NULL);
@@ -932,7 +893,7 @@ test_database_config_error (gconstpointer data)
   Probe probes[2] = { 0 };
   const char *ids[] = { "alpha", NULL };
 
-  backend = start_backend ("", c->members, probes, ids, &error);
+  backend = start_backend (NULL, c->members, probes, ids, &error);
   g_assert_null (backend);
   g_assert_nonnull (error);
   g_test_message ("%s", error->message);
@@ -981,35 +942,23 @@ test_database_testkit_default (void)
     }
 }
 
-static void
-add_engine_test (const char    *path,
-                 GTestDataFunc  func)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (engines); i++)
-    {
-      g_autofree char *full = g_strdup_printf ("%s/%s", path, engines[i].name);
-
-      g_test_add_data_func (full, &engines[i], func);
-    }
-}
-
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  add_engine_test ("/database/params", test_database_params);
-  add_engine_test ("/database/json", test_database_json);
-  add_engine_test ("/database/transaction", test_database_transaction);
-  add_engine_test ("/database/migrations", test_database_migrations);
-  add_engine_test ("/database/migrations/resource", test_database_migrations_resource);
-  add_engine_test ("/database/migrations/skip", test_database_migrations_skip);
-  add_engine_test ("/database/isolation", test_database_isolation);
-  add_engine_test ("/database/unique", test_database_unique);
-  add_engine_test ("/database/timeout", test_database_timeout);
-  add_engine_test ("/database/cancel", test_database_cancel);
-  add_engine_test ("/database/shutdown", test_database_shutdown);
+  bk_test_databases_add_test ("/database/params", NULL, test_database_params);
+  bk_test_databases_add_test ("/database/json", NULL, test_database_json);
+  bk_test_databases_add_test ("/database/transaction", NULL, test_database_transaction);
+  bk_test_databases_add_test ("/database/migrations", NULL, test_database_migrations);
+  bk_test_databases_add_test ("/database/migrations/resource", NULL, test_database_migrations_resource);
+  bk_test_databases_add_test ("/database/migrations/skip", NULL, test_database_migrations_skip);
+  bk_test_databases_add_test ("/database/isolation", NULL, test_database_isolation);
+  bk_test_databases_add_test ("/database/unique", NULL, test_database_unique);
+  bk_test_databases_add_test ("/database/timeout", NULL, test_database_timeout);
+  bk_test_databases_add_test ("/database/cancel", NULL, test_database_cancel);
+  bk_test_databases_add_test ("/database/shutdown", NULL, test_database_shutdown);
   g_test_add_func ("/database/sqlite/busy", test_database_sqlite_busy);
   g_test_add_func ("/database/sqlite/files", test_database_sqlite_files);
   g_test_add_func ("/database/sqlite/engine-codes", test_database_sqlite_engine_codes);
