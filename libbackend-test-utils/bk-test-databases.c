@@ -147,16 +147,23 @@ bk_test_databases_add_test (const char          *path,
                             BkTestDatabasesFunc  func)
 {
   static const BkDatabaseEngine engines[] = { BK_DATABASE_ENGINE_SQLITE, BK_DATABASE_ENGINE_POSTGRESQL };
+  static GPtrArray *variants = NULL;
 
   g_return_if_fail (path != NULL && path[0] == '/');
   g_return_if_fail (func != NULL);
 
+  if (variants == NULL)
+    variants = g_ptr_array_new ();
   for (guint i = 0; i < G_N_ELEMENTS (engines); i++)
     {
       g_autofree char *full = g_strdup_printf ("%s/%s", path, bk_test_databases_get_engine_name (engines[i]));
       Variant *variant = g_new (Variant, 1);
 
       *variant = (Variant) { engines[i], func, data };
-      g_test_add_data_func_full (full, variant, run_variant, g_free);
+      /* Kept for the whole process: GLib frees a test's data only when
+       * that test runs, and a run that selects tests (-p, or a
+       * g_test_trap_subprocess() child) would leak the others'. */
+      g_ptr_array_add (variants, variant);
+      g_test_add_data_func (full, variant, run_variant);
     }
 }
