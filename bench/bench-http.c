@@ -52,17 +52,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <glib/gprintf.h>
 #include <glib/gstdio.h>
 
 #include <libbackend.h>
+
+#include "bench-util.h"
 
 #define HELLO_PATH "/api/bench/hello"
 #define HELLO_BODY "{\"hello\":\"world\"}"
 #define JSON_TYPE "application/json; charset=utf-8"
 #define LIVENESS_PATH "/.backstage/health/v1/liveness"
 #define READINESS_PATH "/.backstage/health/v1/readiness"
-#define READY_TIMEOUT_US (20 * G_USEC_PER_SEC)
 #define MAX_ROUNDS 50
 
 /* ------------------------------------------------------------------------ *
@@ -111,64 +111,6 @@ serve (int    argc,
  * Processes, ports, probes
  * ------------------------------------------------------------------------ */
 
-static G_NORETURN void
-die (const char *format,
-     ...) G_GNUC_PRINTF (1, 2);
-
-static void
-die (const char *format,
-     ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_printerr ("bench-http: ");
-  g_vfprintf (stderr, format, args);
-  g_printerr ("\n");
-  va_end (args);
-  exit (EXIT_FAILURE);
-}
-
-/* A port that was free a moment ago (the server binds it right after). */
-static guint
-free_port (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, &error);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  if (socket == NULL || !g_socket_bind (socket, any, FALSE, &error) ||
-      (bound = g_socket_get_local_address (socket, &error)) == NULL)
-    die ("no free port: %s", error->message);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
-/* One HTTP/1.1 GET with `Connection: close` over a plain socket. Returns
- * the whole response, or NULL if nothing listens there yet. */
-static char *
-http_get (guint       port,
-          const char *path)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", port);
-  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
-                                              "Connection: close\r\n\r\n", path, port);
-  g_autoptr(GString) response = g_string_new (NULL);
-  char buffer[4096];
-  gssize n;
-
-  if (socket == NULL || !g_socket_connect (socket, address, NULL, NULL))
-    return NULL;
-  if (g_socket_send (socket, request, strlen (request), NULL, NULL) != (gssize) strlen (request))
-    return NULL;
-  while ((n = g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL)) > 0)
-    g_string_append_len (response, buffer, n);
-  return n < 0 ? NULL : g_string_free (g_steal_pointer (&response), FALSE);
-}
-
 /* With --pin (the default on two or more CPUs) the servers run on CPU 0
  * and wrk on the others, so a server never waits for wrk's threads. */
 static gboolean pin = TRUE;
@@ -204,43 +146,8 @@ spawn (const char * const *argv,
   g_subprocess_launcher_unsetenv (launcher, "LOG_LEVEL");
   process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   if (process == NULL)
-    die ("cannot start %s: %s", argv[0], error->message);
+    bench_die ("cannot start %s: %s", argv[0], error->message);
   return process;
-}
-
-/* Asks @path until it answers 200; returns the monotonic time it did. */
-static gint64
-wait_for_200 (GSubprocess *process,
-              const char  *label,
-              guint        port,
-              const char  *path)
-{
-  gint64 deadline = g_get_monotonic_time () + READY_TIMEOUT_US;
-
-  for (;;)
-    {
-      g_autofree char *response = http_get (port, path);
-
-      if (response != NULL && g_str_has_prefix (response, "HTTP/1.1 200 "))
-        return g_get_monotonic_time ();
-      if (g_subprocess_get_identifier (process) == NULL)
-        die ("%s exited before %s answered 200", label, path);
-      if (g_get_monotonic_time () > deadline)
-        die ("%s: %s did not answer 200 within %d s; last answer: %s", label, path,
-             (int) (READY_TIMEOUT_US / G_USEC_PER_SEC), response != NULL ? response : "(none)");
-      g_usleep (100);
-    }
-}
-
-static void
-stop (GSubprocess *process,
-      const char  *label)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_send_signal (process, SIGTERM);
-  if (!g_subprocess_wait_check (process, NULL, &error))
-    die ("%s did not stop cleanly: %s", label, error->message);
 }
 
 /* VmRSS or VmHWM of @process, in kB. */
@@ -253,12 +160,12 @@ read_memory (GSubprocess *process,
   g_auto(GStrv) lines = NULL;
 
   if (!g_file_get_contents (path, &status, NULL, NULL))
-    die ("cannot read %s", path);
+    bench_die ("cannot read %s", path);
   lines = g_strsplit (status, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     if (g_str_has_prefix (lines[i], field) && lines[i][strlen (field)] == ':')
       return g_ascii_strtoull (lines[i] + strlen (field) + 1, NULL, 10);
-  die ("no %s in %s", field, path);
+  bench_die ("no %s in %s", field, path);
 }
 
 /* CPU time @process has used so far, all its threads, in nanoseconds
@@ -272,7 +179,7 @@ read_cpu_ns (GSubprocess *process)
   guint64 total = 0;
 
   if (dir == NULL)
-    die ("cannot read %s", path);
+    bench_die ("cannot read %s", path);
   while ((tid = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *stat_path = g_build_filename (path, tid, "schedstat", NULL);
@@ -287,28 +194,6 @@ read_cpu_ns (GSubprocess *process)
 /* ------------------------------------------------------------------------ *
  * Statistics
  * ------------------------------------------------------------------------ */
-
-static int
-compare_double (gconstpointer a,
-                gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (const double *values,
-        guint         n)
-{
-  double sorted[MAX_ROUNDS * 4];
-
-  g_assert (n > 0 && n <= G_N_ELEMENTS (sorted));
-  memcpy (sorted, values, n * sizeof *values);
-  qsort (sorted, n, sizeof *sorted, compare_double);
-  return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-}
 
 static double
 minimum (const double *values,
@@ -353,62 +238,38 @@ typedef struct
 
 typedef struct
 {
-  const char *wrk;
-  const char *script;
-  int         threads;
-  int         connections;
-  int         duration;
+  BenchWrk    wrk;
+  const char *script;   /* bench_wrk_done */
 } Load;
-
-static const char wrk_script[] =
-  "-- Prints wrk's totals as one JSON line (bench-http parses it).\n"
-  "done = function (summary, latency, requests)\n"
-  "  local e = summary.errors\n"
-  "  io.write (string.format ('BENCH-HTTP {\"requests\":%d,\"duration_us\":%d,'\n"
-  "    .. '\"socket_errors\":%d,\"status_errors\":%d,\"p50_us\":%d,\"p99_us\":%d}\\n',\n"
-  "    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout,\n"
-  "    e.status, latency:percentile (50), latency:percentile (99)))\n"
-  "end\n";
 
 static void
 server_start (Server     *server,
               const char *config)
 {
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_autofree char *port_text = NULL;
   g_autofree char *response = NULL;
 
-  server->port = free_port ();
+  server->port = bench_free_port ();
   port_text = g_strdup_printf ("%u", server->port);
+  g_strv_builder_addv (builder, (const char **) server->argv);
   if (server->port_in_env)
-    {
-      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-
-      g_strv_builder_addv (builder, (const char **) server->argv);
-      g_strv_builder_add_many (builder, "--config", config, NULL);
-      g_strfreev (server->argv);
-      server->argv = g_strv_builder_end (builder);
-      server->process = spawn ((const char * const *) server->argv, port_text);
-    }
+    g_strv_builder_add_many (builder, "--config", config, NULL);
   else
-    {
-      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-
-      g_strv_builder_addv (builder, (const char **) server->argv);
-      g_strv_builder_add (builder, port_text);
-      g_strfreev (server->argv);
-      server->argv = g_strv_builder_end (builder);
-      server->process = spawn ((const char * const *) server->argv, NULL);
-    }
+    g_strv_builder_add (builder, port_text);
+  g_strfreev (server->argv);
+  server->argv = g_strv_builder_end (builder);
+  server->process = spawn ((const char * const *) server->argv, server->port_in_env ? port_text : NULL);
   /* A backend routes to its plugin once it is ready. */
-  wait_for_200 (server->process, server->label, server->port,
-                server->port_in_env ? READINESS_PATH : LIVENESS_PATH);
+  bench_wait_for_200 (server->process, server->label, server->port,
+                      server->port_in_env ? READINESS_PATH : LIVENESS_PATH);
 
   /* The route must answer exactly what the baseline answers. */
-  response = http_get (server->port, HELLO_PATH);
+  response = bench_http_get (server->port, HELLO_PATH);
   if (response == NULL || !g_str_has_prefix (response, "HTTP/1.1 200 ") ||
       strstr (response, "\r\nContent-Type: " JSON_TYPE "\r\n") == NULL ||
       !g_str_has_suffix (response, "\r\n\r\n" HELLO_BODY))
-    die ("%s answered %s with:\n%s", server->label, HELLO_PATH, response != NULL ? response : "(nothing)");
+    bench_die ("%s answered %s with:\n%s", server->label, HELLO_PATH, response != NULL ? response : "(nothing)");
 }
 
 /* Runs wrk against @server for @seconds; fills round @round unless < 0. */
@@ -419,50 +280,19 @@ load (const Load *l,
       int         round)
 {
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u" HELLO_PATH, server->port);
-  g_autofree char *threads = g_strdup_printf ("%d", l->threads);
-  g_autofree char *connections = g_strdup_printf ("%d", l->connections);
-  g_autofree char *duration = g_strdup_printf ("%ds", seconds);
-  const char *argv[] = { l->wrk, "-t", threads, "-c", connections, "-d", duration,
-                         "-s", l->script, url, NULL };
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) wrk = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) node = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  const char *line;
-  JsonObject *result;
-  gint64 requests;
   guint64 cpu_before = read_cpu_ns (server->process);
+  BenchWrkResult result;
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  if (pin)
-    g_subprocess_launcher_set_child_setup (launcher, pin_to, CPUS (1, g_get_num_processors () - 1), NULL);
-  wrk = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  if (wrk == NULL || !g_subprocess_communicate_utf8 (wrk, NULL, NULL, &out, &err, &error))
-    die ("cannot run %s: %s", l->wrk, error->message);
-  if (!g_subprocess_get_successful (wrk) || (line = strstr (out, "BENCH-HTTP ")) == NULL)
-    die ("wrk failed on %s:\n%s%s", server->label, out, err);
-  node = json_from_string (strchr (line, ' ') + 1, &error);
-  if (node == NULL)
-    die ("cannot read wrk's result: %s", error->message);
-  result = json_node_get_object (node);
-  requests = json_object_get_int_member (result, "requests");
-  if (json_object_get_int_member (result, "socket_errors") > 0 ||
-      json_object_get_int_member (result, "status_errors") > 0 || requests == 0)
-    die ("%s: %" G_GINT64_FORMAT " requests, %" G_GINT64_FORMAT " socket errors, %"
-         G_GINT64_FORMAT " non-2xx answers:\n%s", server->label, requests,
-         json_object_get_int_member (result, "socket_errors"),
-         json_object_get_int_member (result, "status_errors"), out);
+  bench_wrk_run (&l->wrk, server->label, url, seconds, l->script, &result);
   if (g_subprocess_get_identifier (server->process) == NULL)
-    die ("%s exited under load", server->label);
+    bench_die ("%s exited under load", server->label);
   if (round < 0)
     return;
 
-  server->cpu_us[round] = (read_cpu_ns (server->process) - cpu_before) / 1000.0 / requests;
-  server->rps[round] = requests / (json_object_get_int_member (result, "duration_us") / 1e6);
-  server->p50_ms[round] = json_object_get_int_member (result, "p50_us") / 1000.0;
-  server->p99_ms[round] = json_object_get_int_member (result, "p99_us") / 1000.0;
+  server->cpu_us[round] = (read_cpu_ns (server->process) - cpu_before) / 1000.0 / result.requests;
+  server->rps[round] = result.requests / (result.duration_us / 1e6);
+  server->p50_ms[round] = result.p50_us / 1000.0;
+  server->p99_ms[round] = result.p99_us / 1000.0;
 }
 
 /* ------------------------------------------------------------------------ *
@@ -484,7 +314,7 @@ static void
 start_once (Starter *s,
             guint    run)
 {
-  g_autofree char *port_text = g_strdup_printf ("%u", free_port ());
+  g_autofree char *port_text = g_strdup_printf ("%u", bench_free_port ());
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) argv = NULL;
   g_autoptr(GSubprocess) process = NULL;
@@ -497,12 +327,12 @@ start_once (Starter *s,
 
   t0 = g_get_monotonic_time ();
   process = spawn ((const char * const *) argv, s->port_in_env ? port_text : NULL);
-  live = wait_for_200 (process, s->label, (guint) atoi (port_text), LIVENESS_PATH);
-  ready = s->has_readiness ? wait_for_200 (process, s->label, (guint) atoi (port_text), READINESS_PATH) : live;
+  live = bench_wait_for_200 (process, s->label, (guint) atoi (port_text), LIVENESS_PATH);
+  ready = s->has_readiness ? bench_wait_for_200 (process, s->label, (guint) atoi (port_text), READINESS_PATH) : live;
   s->live_ms[run] = (live - t0) / 1000.0;
   s->ready_ms[run] = (ready - t0) / 1000.0;
   s->rss_mb[run] = read_memory (process, "VmRSS") / 1024.0;
-  stop (process, s->label);
+  bench_stop (process, s->label);
 }
 
 /* ------------------------------------------------------------------------ *
@@ -528,19 +358,6 @@ strv_new (const char *first,
     g_strv_builder_add (builder, arg);
   va_end (args);
   return g_strv_builder_end (builder);
-}
-
-static char *
-write_temp (const char *dir,
-            const char *name,
-            const char *contents)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (dir, name, NULL);
-
-  if (!g_file_set_contents (path, contents, -1, &error))
-    die ("%s", error->message);
-  return path;
 }
 
 int
@@ -601,30 +418,30 @@ main (int    argc,
   context = g_option_context_new ("- requests per second and startup, libbackend vs. a bare SoupServer");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    die ("%s", error->message);
+    bench_die ("%s", error->message);
   if (bare == NULL)
-    die ("--bare is required (the path of bench-http-bare)");
+    bench_die ("--bare is required (the path of bench-http-bare)");
   if ((example == NULL) != (example_config == NULL))
-    die ("--example and --example-config go together");
+    bench_die ("--example and --example-config go together");
   if (rounds < 1 || rounds > MAX_ROUNDS || duration < 1 || threads < 1 || connections < threads ||
       startup_runs < 1 || startup_runs > MAX_ROUNDS * 4)
-    die ("a count is out of range (rounds 1-%d, startup runs 1-%d, connections >= threads)",
+    bench_die ("a count is out of range (rounds 1-%d, startup runs 1-%d, connections >= threads)",
          MAX_ROUNDS, MAX_ROUNDS * 4);
   pin = pin && g_get_num_processors () >= 2;
   wrk = g_find_program_in_path ("wrk");
   if (wrk == NULL)
-    die ("wrk is not installed (Debian package wrk; bench/run-bench.sh installs it)");
+    bench_die ("wrk is not installed (Debian package wrk; bench/run-bench.sh installs it)");
   self = g_file_read_link ("/proc/self/exe", &error);
   if (self == NULL)
-    die ("%s", error->message);
+    bench_die ("%s", error->message);
 
   tmp = g_dir_make_tmp ("bench-http-XXXXXX", &error);
   if (tmp == NULL)
-    die ("%s", error->message);
-  script = write_temp (tmp, "report.lua", wrk_script);
-  config_info = write_temp (tmp, "info.yaml",
+    bench_die ("%s", error->message);
+  script = bench_write_file (tmp, "report.lua", bench_wrk_done);
+  config_info = bench_write_file (tmp, "info.yaml",
                             "backend:\n  listen:\n    host: 127.0.0.1\n  logger:\n    level: info\n");
-  config_warn = write_temp (tmp, "warn.yaml",
+  config_warn = bench_write_file (tmp, "warn.yaml",
                             "backend:\n  listen:\n    host: 127.0.0.1\n  logger:\n    level: warn\n");
 
   servers[0].argv = strv_new (bare, NULL);
@@ -632,7 +449,8 @@ main (int    argc,
   servers[1].port_in_env = TRUE;
   servers[2].argv = strv_new (self, "--serve", NULL);
   servers[2].port_in_env = TRUE;
-  l = (Load) { wrk, script, threads, connections, duration };
+  l.wrk = (BenchWrk) { wrk, threads, connections, pin ? pin_to : NULL, CPUS (1, g_get_num_processors () - 1) };
+  l.script = script;
 
   /* Startup first, on a quiet machine. */
   starters[0].argv = strv_new (bare, NULL);
@@ -668,7 +486,7 @@ main (int    argc,
     {
       servers[i].rss_kb = read_memory (servers[i].process, "VmRSS");
       servers[i].hwm_kb = read_memory (servers[i].process, "VmHWM");
-      stop (servers[i].process, servers[i].label);
+      bench_stop (servers[i].process, servers[i].label);
     }
 
   /* The tables. */
@@ -686,15 +504,15 @@ main (int    argc,
   for (guint i = 0; i < G_N_ELEMENTS (servers); i++)
     {
       Server *s = &servers[i];
-      double rps = median (s->rps, rounds);
-      double p99 = median (s->p99_ms, rounds);
+      double rps = bench_median (s->rps, rounds);
+      double p99 = bench_median (s->p99_ms, rounds);
 
       printf ("| %s | %.0f | %.0f–%.0f | %.3f | %.3f | %.1f | %.1f (%.1f) | %.2f | %.2f | %.2f |\n",
               s->label, rps, minimum (s->rps, rounds), maximum (s->rps, rounds),
-              median (s->p50_ms, rounds), p99, median (s->cpu_us, rounds),
+              bench_median (s->p50_ms, rounds), p99, bench_median (s->cpu_us, rounds),
               s->rss_kb / 1024.0, s->hwm_kb / 1024.0,
-              rps / median (servers[0].rps, rounds), p99 / median (servers[0].p99_ms, rounds),
-              median (s->cpu_us, rounds) / median (servers[0].cpu_us, rounds));
+              rps / bench_median (servers[0].rps, rounds), p99 / bench_median (servers[0].p99_ms, rounds),
+              bench_median (s->cpu_us, rounds) / bench_median (servers[0].cpu_us, rounds));
     }
 
   printf ("\nStartup: spawn → first 200, %d runs per program, interleaved; medians\n\n", startup_runs);
@@ -703,21 +521,22 @@ main (int    argc,
   for (guint i = 0; i < n_starters; i++)
     {
       Starter *s = &starters[i];
-      g_autofree char *ready = s->has_readiness ? g_strdup_printf ("%.2f", median (s->ready_ms, startup_runs))
-                                                : g_strdup ("–");
+      g_autofree char *ready = s->has_readiness
+                               ? g_strdup_printf ("%.2f", bench_median (s->ready_ms, startup_runs))
+                               : g_strdup ("–");
 
       printf ("| %s | %.2f | %.2f | %s | %.1f | %.2f |\n",
-              s->label, median (s->live_ms, startup_runs), minimum (s->live_ms, startup_runs), ready,
-              median (s->rss_mb, startup_runs),
-              median (s->live_ms, startup_runs) / median (starters[0].live_ms, startup_runs));
+              s->label, bench_median (s->live_ms, startup_runs), minimum (s->live_ms, startup_runs), ready,
+              bench_median (s->rss_mb, startup_runs),
+              bench_median (s->live_ms, startup_runs) / bench_median (starters[0].live_ms, startup_runs));
     }
 
   {
-    double ratio = median (servers[1].rps, rounds) / median (servers[0].rps, rounds);
-    double p99 = median (servers[1].p99_ms, rounds) / median (servers[0].p99_ms, rounds);
+    double ratio = bench_median (servers[1].rps, rounds) / bench_median (servers[0].rps, rounds);
+    double p99 = bench_median (servers[1].p99_ms, rounds) / bench_median (servers[0].p99_ms, rounds);
     Starter *ex = &starters[example != NULL ? 1 : n_starters - 1];
-    double start = median (ex->live_ms, startup_runs) / median (starters[0].live_ms, startup_runs);
-    double rss = median (ex->rss_mb, startup_runs);
+    double start = bench_median (ex->live_ms, startup_runs) / bench_median (starters[0].live_ms, startup_runs);
+    double rss = bench_median (ex->rss_mb, startup_runs);
 
     printf ("\n| target | measured | |\n|---|--:|---|\n");
     printf ("| b/a throughput ≥ 0.9 | %.2f | %s |\n", ratio, verdict (ratio >= 0.9));

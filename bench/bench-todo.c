@@ -23,52 +23,15 @@
  *              [--connections=N] [--wrk=PATH]
  */
 
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <glib/gstdio.h>
 
 #include <libbackend.h>
 #include <libbackend-test-utils.h>
 
+#include "bench-util.h"
 #include "todo-plugin.h"
-
-#define READY_TIMEOUT_US (20 * G_USEC_PER_SEC)
-
-static G_NORETURN void die (const char *format, ...) G_GNUC_PRINTF (1, 2);
-
-static void
-die (const char *format,
-     ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  g_printerr ("bench-todo: ");
-  g_vfprintf (stderr, format, args);
-  g_printerr ("\n");
-  va_end (args);
-  exit (EXIT_FAILURE);
-}
-
-static int
-compare_double (gconstpointer a,
-                gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *values,
-        guint   n)
-{
-  qsort (values, n, sizeof *values, (GCompareFunc) compare_double);
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
 
 /* ------------------------------------------------------------------------ *
  * 1. The first query, in-process
@@ -115,14 +78,14 @@ first_query_ms (const char *members,
   bk_test_backend_add (backend, plugin);
   start = g_get_monotonic_time ();
   if (!bk_test_backend_launch (backend, &error))
-    die ("cannot launch a backend with %s: %s", members, error->message);
+    bench_die ("cannot launch a backend with %s: %s", members, error->message);
   res = bk_test_backend_request (backend, "GET", "/api/todo/todos", NULL, &error);
   end = g_get_monotonic_time ();
   if (res == NULL || bk_test_response_get_status (res) != 200)
-    die ("GET /api/todo/todos on %s: %s", members,
+    bench_die ("GET /api/todo/todos on %s: %s", members,
          res != NULL ? bk_test_response_get_body_text (res) : error->message);
   if (!bk_test_backend_stop (backend, &error))
-    die ("cannot stop the backend: %s", error->message);
+    bench_die ("cannot stop the backend: %s", error->message);
   return (end - start) / 1000.0;
 }
 
@@ -188,7 +151,7 @@ first_query_row (const char     *label,
         {
           dir = g_dir_make_tmp ("bench-todo-XXXXXX", &error);
           if (dir == NULL)
-            die ("%s", error->message);
+            bench_die ("%s", error->message);
           run_members = sqlite_dir_members (dir);
         }
       else if (fresh == FRESH_PG_DATABASE)
@@ -196,7 +159,7 @@ first_query_row (const char     *label,
           g_autofree char *conninfo = bk_test_postgres_create_database (postgres, &error);
 
           if (conninfo == NULL)
-            die ("%s", error->message);
+            bench_die ("%s", error->message);
           run_members = pg_members (conninfo);
         }
       ms[i] = first_query_ms (run_members != NULL ? run_members : members,
@@ -204,87 +167,25 @@ first_query_row (const char     *label,
       if (dir != NULL)
         remove_dir (dir);
     }
-  g_print ("| %s | %.2f |\n", label, median (ms, runs));
+  g_print ("| %s | %.2f |\n", label, bench_median (ms, runs));
 }
 
 /* ------------------------------------------------------------------------ *
  * 2. Throughput of the example backend, under wrk
  * ------------------------------------------------------------------------ */
 
-/* A port that was free a moment ago (the server binds it right after). */
-static guint
-free_port (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, &error);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  if (socket == NULL || !g_socket_bind (socket, any, FALSE, &error) ||
-      (bound = g_socket_get_local_address (socket, &error)) == NULL)
-    die ("no free port: %s", error->message);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
-/* One GET with `Connection: close`; NULL when nothing listens yet. */
-static char *
-http_get (guint       port,
-          const char *path)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", port);
-  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
-                                              "Connection: close\r\n\r\n", path, port);
-  g_autoptr(GString) response = g_string_new (NULL);
-  char buffer[4096];
-  gssize n;
-
-  if (socket == NULL || !g_socket_connect (socket, address, NULL, NULL))
-    return NULL;
-  if (g_socket_send (socket, request, strlen (request), NULL, NULL) != (gssize) strlen (request))
-    return NULL;
-  while ((n = g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL)) > 0)
-    g_string_append_len (response, buffer, n);
-  return n < 0 ? NULL : g_string_free (g_steal_pointer (&response), FALSE);
-}
-
 typedef struct
 {
-  const char *wrk;
+  BenchWrk    wrk;
   const char *example;
   char       *scratch;      /* a temporary directory for configs and scripts */
-  int         threads;
-  int         connections;
   int         duration;
 } Load;
-
-static const char wrk_done[] =
-  "done = function (summary, latency, requests)\n"
-  "  local e = summary.errors\n"
-  "  io.write (string.format ('BENCH-TODO %d %d %d %d %d\\n', summary.requests, summary.duration,\n"
-  "    e.connect + e.read + e.write + e.timeout + e.status,\n"
-  "    latency:percentile (50), latency:percentile (99)))\n"
-  "end\n";
 
 static const char wrk_post[] =
   "wrk.method = 'POST'\n"
   "wrk.body = '{\"title\":\"Buy milk\"}'\n"
   "wrk.headers['Content-Type'] = 'application/json'\n";
-
-static char *
-write_scratch (Load       *l,
-               const char *name,
-               const char *contents)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (l->scratch, name, NULL);
-
-  if (!g_file_set_contents (path, contents, -1, &error))
-    die ("%s", error->message);
-  return path;
-}
 
 /* Runs wrk on @path with @script; prints a table row. */
 static void
@@ -296,29 +197,12 @@ load_row (Load       *l,
           const char *script)
 {
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
-  g_autofree char *threads = g_strdup_printf ("%d", l->threads);
-  g_autofree char *connections = g_strdup_printf ("%d", l->connections);
-  g_autofree char *duration = g_strdup_printf ("%ds", l->duration);
-  const char *argv[] = { l->wrk, "-t", threads, "-c", connections, "-d", duration, "-s", script, url, NULL };
-  g_autoptr(GSubprocess) wrk = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  const char *line;
-  gint64 requests, duration_us, errors, p50, p99;
+  g_autofree char *label = g_strdup_printf ("%s on %s", operation, engine);
+  BenchWrkResult result;
 
-  wrk = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  if (wrk == NULL || !g_subprocess_communicate_utf8 (wrk, NULL, NULL, &out, &err, &error))
-    die ("cannot run %s: %s", l->wrk, error->message);
-  if (!g_subprocess_get_successful (wrk) || (line = strstr (out, "BENCH-TODO ")) == NULL ||
-      sscanf (line, "BENCH-TODO %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-              " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT, &requests, &duration_us, &errors, &p50, &p99) != 5)
-    die ("wrk failed on %s:\n%s%s", url, out, err);
-  if (errors > 0 || requests == 0)
-    die ("%s %s: %" G_GINT64_FORMAT " requests, %" G_GINT64_FORMAT " errors or non-2xx answers",
-         operation, url, requests, errors);
+  bench_wrk_run (&l->wrk, label, url, l->duration, script, &result);
   g_print ("| %s | %s | %.0f | %.2f | %.2f |\n", engine, operation,
-           requests / (duration_us / 1e6), p50 / 1000.0, p99 / 1000.0);
+           result.requests / (result.duration_us / 1e6), result.p50_us / 1000.0, result.p99_us / 1000.0);
 }
 
 /* Starts the example backend with `backend.database` set to @database (YAML
@@ -328,40 +212,29 @@ throughput_rows (Load       *l,
                  const char *engine,
                  const char *database)
 {
-  guint port = free_port ();
+  guint port = bench_free_port ();
   g_autofree char *config_text = g_strdup_printf ("example:\n  greeting: Hello\n  owners:\n    todo: bench\n"
                                                   "backend:\n  listen:\n    host: 127.0.0.1\n    port: %u\n"
                                                   "  logger:\n    level: warn\n  database:\n%s",
                                                   port, database);
-  g_autofree char *config = write_scratch (l, "app-config.yaml", config_text);
-  g_autofree char *post = g_strconcat (wrk_post, wrk_done, NULL);
-  g_autofree char *post_script = write_scratch (l, "post.lua", post);
-  g_autofree char *get_script = write_scratch (l, "get.lua", wrk_done);
+  g_autofree char *config = bench_write_file (l->scratch, "app-config.yaml", config_text);
+  g_autofree char *post = g_strconcat (wrk_post, bench_wrk_done, NULL);
+  g_autofree char *post_script = bench_write_file (l->scratch, "post.lua", post);
+  g_autofree char *get_script = bench_write_file (l->scratch, "get.lua", bench_wrk_done);
+  g_autofree char *label = g_strdup_printf ("the example backend on %s", engine);
   const char *argv[] = { l->example, "--config", config, NULL };
   g_autoptr(GSubprocess) server = NULL;
   g_autoptr(GError) error = NULL;
-  gint64 deadline = g_get_monotonic_time () + READY_TIMEOUT_US;
 
   server = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
   if (server == NULL)
-    die ("cannot start %s: %s", l->example, error->message);
-  for (;;)
-    {
-      g_autofree char *response = http_get (port, "/api/todo/todos");
-
-      if (response != NULL && g_str_has_prefix (response, "HTTP/1.1 200 "))
-        break;
-      if (g_subprocess_get_identifier (server) == NULL || g_get_monotonic_time () > deadline)
-        die ("the example backend on %s did not answer 200", engine);
-      g_usleep (1000);
-    }
+    bench_die ("cannot start %s: %s", l->example, error->message);
+  bench_wait_for_200 (server, label, port, "/api/todo/todos");
 
   load_row (l, engine, "create (POST)", port, "/api/todo/todos", post_script);
   load_row (l, engine, "list 20 (GET)", port, "/api/todo/todos?limit=20", get_script);
 
-  g_subprocess_send_signal (server, SIGTERM);
-  if (!g_subprocess_wait_check (server, NULL, &error))
-    die ("the example backend on %s did not stop cleanly: %s", engine, error->message);
+  bench_stop (server, label);
 }
 
 int
@@ -391,13 +264,13 @@ main (int    argc,
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    die ("%s", error->message);
+    bench_die ("%s", error->message);
   if (example == NULL || runs < 1 || duration < 1)
-    die ("usage: bench-todo --example=PATH [--runs=N] [--duration=S]");
+    bench_die ("usage: bench-todo --example=PATH [--runs=N] [--duration=S]");
   if (wrk == NULL)
     wrk = g_find_program_in_path ("wrk");
   if (wrk == NULL)
-    die ("wrk is not installed (apt-get install wrk)");
+    bench_die ("wrk is not installed (apt-get install wrk)");
 
   postgres = bk_test_postgres_get (&error);
   if (postgres == NULL)
@@ -409,7 +282,7 @@ main (int    argc,
   /* 1. */
   sqlite_dir = g_dir_make_tmp ("bench-todo-XXXXXX", &error);
   if (sqlite_dir == NULL)
-    die ("%s", error->message);
+    bench_die ("%s", error->message);
   sqlite_migrated = sqlite_dir_members (sqlite_dir);
   g_print ("Cost of the todo plugin's first query: a backend launched (connect, migrate) and its first "
            "GET /api/todo/todos answered; median of %d runs, in-process (BkTestBackend)\n\n", runs);
@@ -422,7 +295,7 @@ main (int    argc,
     {
       pg_conninfo = bk_test_postgres_create_database (postgres, &error);
       if (pg_conninfo == NULL)
-        die ("%s", error->message);
+        bench_die ("%s", error->message);
       pg_migrated = pg_members (pg_conninfo);
       first_query_row ("PostgreSQL (Unix socket), new database", NULL, FRESH_PG_DATABASE, FALSE, postgres, runs);
       first_query_row ("PostgreSQL (Unix socket), migrated", pg_migrated, FRESH_NONE, FALSE, postgres, runs);
@@ -430,14 +303,12 @@ main (int    argc,
   remove_dir (sqlite_dir);
 
   /* 2. */
-  l.wrk = wrk;
+  l.wrk = (BenchWrk) { wrk, threads, connections, NULL, NULL };
   l.example = example;
-  l.threads = threads;
-  l.connections = connections;
   l.duration = duration;
   l.scratch = g_dir_make_tmp ("bench-todo-XXXXXX", &error);
   if (l.scratch == NULL)
-    die ("%s", error->message);
+    bench_die ("%s", error->message);
   g_print ("\nThroughput of the example backend's todo API under wrk (%d threads, %d connections, %d s per row)\n\n",
            threads, connections, duration);
   g_print ("| Database | Request | req/s | p50 (ms) | p99 (ms) |\n|---|---|---|---|---|\n");
@@ -454,7 +325,7 @@ main (int    argc,
       g_autofree char *yaml = NULL;
 
       if (conninfo == NULL)
-        die ("%s", error->message);
+        bench_die ("%s", error->message);
       yaml = g_strdup_printf ("    client: pg\n    pluginDivisionMode: schema\n    connection: '%s'\n", conninfo);
       throughput_rows (&l, "PostgreSQL (Unix socket)", yaml);
     }

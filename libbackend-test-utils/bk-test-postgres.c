@@ -787,15 +787,28 @@ run_pg_ctl (BkTestPostgres  *self,
   return FALSE;
 }
 
-static gboolean
-check_private (BkTestPostgres  *self,
-               GError         **error)
+/* Locks the private server, to stop or start it; NULL with @error set
+ * for an external one. */
+static GMutexLocker *
+lock_private (BkTestPostgres  *self,
+              GError         **error)
 {
   if (self->watcher != 0)
-    return TRUE;
+    return g_mutex_locker_new (&self->lock);
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                        "An external PostgreSQL server (BK_TEST_POSTGRES_URL) cannot be stopped by the tests");
-  return FALSE;
+  return NULL;
+}
+
+/* With the lock held: stops the server unless it is stopped. */
+static gboolean
+stop_locked (BkTestPostgres  *self,
+             GError         **error)
+{
+  if (!self->stopped && !run_pg_ctl (self, "stop", error))
+    return FALSE;
+  self->stopped = TRUE;
+  return TRUE;
 }
 
 /**
@@ -823,15 +836,8 @@ bk_test_postgres_stop (BkTestPostgres  *self,
   g_return_val_if_fail (BK_IS_TEST_POSTGRES (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_private (self, error))
-    return FALSE;
-  locker = g_mutex_locker_new (&self->lock);
-  if (self->stopped)
-    return TRUE;
-  if (!run_pg_ctl (self, "stop", error))
-    return FALSE;
-  self->stopped = TRUE;
-  return TRUE;
+  locker = lock_private (self, error);
+  return locker != NULL && stop_locked (self, error);
 }
 
 /**
@@ -856,13 +862,8 @@ bk_test_postgres_restart (BkTestPostgres  *self,
   g_return_val_if_fail (BK_IS_TEST_POSTGRES (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_private (self, error))
-    return FALSE;
-  locker = g_mutex_locker_new (&self->lock);
-  if (!self->stopped && !run_pg_ctl (self, "stop", error))
-    return FALSE;
-  self->stopped = TRUE;
-  if (!run_pg_ctl (self, "start", error))
+  locker = lock_private (self, error);
+  if (locker == NULL || !stop_locked (self, error) || !run_pg_ctl (self, "start", error))
     return FALSE;
   self->stopped = FALSE;
   return TRUE;

@@ -20,6 +20,7 @@ G_BEGIN_DECLS
 # include "bk-service-factory-tester.h"
 # include "bk-test-caches.h"
 # include "bk-test-backend.h"
+# include "bk-test-databases.h"
 # include "bk-test-directory.h"
 # include "bk-test-http.h"
 # include "bk-test-postgres.h"

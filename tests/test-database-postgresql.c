@@ -12,29 +12,9 @@
 
 #include <libpq-fe.h>
 
-#include <libbackend.h>
-#include <libbackend-test-utils.h>
-
-#define WAIT_SECONDS 20
+#include "test-util.h"
 
 /* The server ----------------------------------------------------------------------------------- */
-
-/* The process's server, or NULL after g_test_skip() when PostgreSQL is not
- * installed. */
-static BkTestPostgres *
-server (void)
-{
-  g_autoptr(GError) error = NULL;
-  BkTestPostgres *postgres = bk_test_postgres_get (&error);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    {
-      g_test_skip (error->message);
-      return NULL;
-    }
-  g_assert_no_error (error);
-  return postgres;
-}
 
 /* A fresh database: its name and a conninfo for it. */
 typedef struct
@@ -122,13 +102,13 @@ sessions_of (PGconn     *conn,
 }
 
 /* Iterates the default main context until @sql on @conn gives @expected,
- * failing after WAIT_SECONDS. */
+ * failing after TEST_GUARD_SECONDS. */
 static void
 wait_for_count (PGconn     *conn,
                 const char *sql,
                 gint64      expected)
 {
-  gint64 deadline = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + TEST_GUARD_SECONDS * G_USEC_PER_SEC;
 
   while (admin_count (conn, sql) != expected)
     {
@@ -157,56 +137,18 @@ json_quote (const char *text)
 
 /* Backends with probe plugins ------------------------------------------------------------------ */
 
-typedef struct
-{
-  BkDatabase *database;   /* valid while the backend runs */
-} Probe;
-
-static gboolean
-probe_init (BkDeps   *deps,
-            gpointer  user_data,
-            GError  **error)
-{
-  ((Probe *) user_data)->database = bk_deps_get (deps, BK_SERVICE_DATABASE);
-  return TRUE;
-}
-
-static void
-probe_register (BkPluginEnv *env,
-                gpointer     user_data)
-{
-  bk_plugin_env_register_init (env, probe_init, user_data, NULL, BK_SERVICE_DATABASE, NULL);
-}
-
 /* A started backend whose `backend.database` is `{ @members }`, with a
  * probe plugin per id of @ids (NULL-terminated). */
 static BkTestBackend *
 start_backend (const char  *members,
                const char **ids,
-               Probe       *probes)
-{
-  g_autoptr(BkTestBackend) backend = bk_test_backend_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *json = g_strdup_printf ("{\"backend\":{\"database\":{%s}}}", members);
-
-  bk_test_backend_add (backend, bk_mock_root_config_factory_new (json));
-  for (guint i = 0; ids[i] != NULL; i++)
-    bk_test_backend_add (backend, bk_plugin_new (ids[i], probe_register, &probes[i], NULL));
-  bk_test_backend_launch (backend, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; ids[i] != NULL; i++)
-    g_assert_nonnull (probes[i].database);
-  return g_steal_pointer (&backend);
-}
-
-static void
-stop_backend (BkTestBackend **backend)
+               TestProbe   *probes)
 {
   g_autoptr(GError) error = NULL;
+  BkTestBackend *backend = test_database_backend_new (members, ids, probes, &error);
 
-  bk_test_backend_stop (*backend, &error);
   g_assert_no_error (error);
-  g_clear_object (backend);
+  return backend;
 }
 
 /* `"client":"pg","pluginDivisionMode":"schema","connection":"<db>"` */
@@ -216,6 +158,24 @@ schema_members (const TestDb *db)
   g_autofree char *connection = json_quote (db->conninfo);
 
   return g_strdup_printf ("\"client\":\"pg\",\"pluginDivisionMode\":\"schema\",\"connection\":%s", connection);
+}
+
+/* Makes @db and starts a backend on it in schema mode, with the members
+ * @extra (or NULL) and a probe plugin per id of @ids. */
+static BkTestBackend *
+start_schema_backend (BkTestPostgres  *postgres,
+                      TestDb          *db,
+                      const char      *extra,
+                      const char     **ids,
+                      TestProbe       *probes)
+{
+  g_autofree char *base = NULL;
+  g_autofree char *members = NULL;
+
+  test_db_init (db, postgres);
+  base = schema_members (db);
+  members = g_strjoin (",", base, extra, NULL);
+  return start_backend (members, ids, probes);
 }
 
 /* Database mode: the plugins' databases are `<test db>_<plugin>`. */
@@ -248,44 +208,11 @@ drop_plugin_databases (BkTestPostgres *postgres,
 
 /* Queries ---------------------------------------------------------------------------------------- */
 
-static BkDatabaseResult *
-query (BkDatabase *database,
-       const char *sql,
-       GVariant   *params)
-{
-  g_autoptr(GError) error = NULL;
-  BkDatabaseResult *result = bk_database_query_sync (database, sql, params, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (result);
-  return result;
-}
-
-static GError *
-query_error (BkDatabase *database,
-             const char *sql,
-             GVariant   *params)
-{
-  GError *error = NULL;
-  g_autoptr(BkDatabaseResult) result = bk_database_query_sync (database, sql, params, NULL, &error);
-
-  g_assert_null (result);
-  g_assert_nonnull (error);
-  return error;
-}
-
-static void
-exec (BkDatabase *database,
-      const char *sql)
-{
-  g_autoptr(BkDatabaseResult) result = query (database, sql, NULL);
-}
-
 static char *
 query_string (BkDatabase *database,
               const char *sql)
 {
-  g_autoptr(BkDatabaseResult) result = query (database, sql, NULL);
+  g_autoptr(BkDatabaseResult) result = test_db_query (database, sql, NULL);
 
   return g_strdup (bk_database_result_get_string (result, 0, bk_database_result_get_column_name (result, 0)));
 }
@@ -303,41 +230,6 @@ assert_engine_error (const GError    *error,
   g_assert_nonnull (strstr (error->message, plugin));
 }
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static gboolean
-guard_timeout (gpointer user_data)
-{
-  g_error ("timed out waiting for %s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_results (GAsyncResult **slots,
-              guint          n,
-              const char    *what)
-{
-  GSource *guard = g_timeout_source_new_seconds (WAIT_SECONDS);
-  guint done = 0;
-
-  g_source_set_callback (guard, guard_timeout, (gpointer) what, NULL);
-  g_source_attach (guard, NULL);
-  while (done < n)
-    {
-      g_main_context_iteration (NULL, TRUE);
-      for (done = 0; done < n && slots[done] != NULL; done++)
-        ;
-    }
-  g_source_destroy (guard);
-  g_source_unref (guard);
-}
-
 static const char *alpha_ids[] = { "alpha", NULL };
 static const char *alpha_beta_ids[] = { "alpha", "beta", NULL };
 
@@ -346,29 +238,26 @@ static const char *alpha_beta_ids[] = { "alpha", "beta", NULL };
 static void
 test_database_postgresql_types (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
-  g_autofree char *members = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
   g_autoptr(GError) error = NULL;
   static const guint8 blob[] = { 0, '\\', 'x', 0xff, 0 };
-  Probe probes[1] = { { 0 } };
+  TestProbe probes[1] = { { 0 } };
   GVariant *value;
   gsize size = 0;
 
   if (postgres == NULL)
     return;
-  test_db_init (&db, postgres);
-  members = schema_members (&db);
-  backend = start_backend (members, alpha_ids, probes);
+  backend = start_schema_backend (postgres, &db, NULL, alpha_ids, probes);
 
   /* Results are typed by the column's type. */
-  result = query (probes[0].database,
-                  "SELECT 1::int2 AS a, 2::int4 AS b, 9223372036854775807::int8 AS c, 4::oid AS d, "
-                  "1.5::float4 AS e, 'NaN'::float8 AS f, '-Infinity'::float8 AS g, 12345678901234567890.5::numeric AS h, "
-                  "true AS i, '\\x00ff'::bytea AS j, 'text' AS k, NULL::int AS l, DATE '2024-02-29' AS m, "
-                  "'{\"a\":1}'::jsonb AS n", NULL);
+  result = test_db_query (probes[0].database,
+                          "SELECT 1::int2 AS a, 2::int4 AS b, 9223372036854775807::int8 AS c, 4::oid AS d, "
+                          "1.5::float4 AS e, 'NaN'::float8 AS f, '-Infinity'::float8 AS g, 12345678901234567890.5::numeric AS h, "
+                          "true AS i, '\\x00ff'::bytea AS j, 'text' AS k, NULL::int AS l, DATE '2024-02-29' AS m, "
+                          "'{\"a\":1}'::jsonb AS n", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "a"), ==, 1);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "b"), ==, 2);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "c"), ==, G_MAXINT64);
@@ -389,24 +278,24 @@ test_database_postgresql_types (void)
 
   /* Parameters: strings take the column's type as literals do; bytes are
    * binary; a Nothing is a NULL of its element's type. */
-  exec (probes[0].database,
-        "CREATE TABLE things (id BIGINT PRIMARY KEY, at TIMESTAMPTZ, doc JSONB, bin BYTEA, "
-        "ratio DOUBLE PRECISION, small INT2, flag BOOLEAN)");
-  result = query (probes[0].database,
-                  "INSERT INTO things VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, NULL, NULL, NULL, $9, $10, $11)",
-                  g_variant_new ("(xss@aydnbx@md@mn@mb)", (gint64) 1, "2024-01-02T03:04:05Z", "{\"k\": [1, 2]}",
-                                 g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob, sizeof blob, 1),
-                                 -0.125, (gint16) -7, FALSE, (gint64) 2,
-                                 g_variant_new_maybe (G_VARIANT_TYPE_DOUBLE, NULL),
-                                 g_variant_new_maybe (G_VARIANT_TYPE_INT16, NULL),
-                                 g_variant_new_maybe (G_VARIANT_TYPE_BOOLEAN, NULL)));
+  test_db_exec (probes[0].database,
+                "CREATE TABLE things (id BIGINT PRIMARY KEY, at TIMESTAMPTZ, doc JSONB, bin BYTEA, "
+                "ratio DOUBLE PRECISION, small INT2, flag BOOLEAN)");
+  result = test_db_query (probes[0].database,
+                          "INSERT INTO things VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, NULL, NULL, NULL, $9, $10, $11)",
+                          g_variant_new ("(xss@aydnbx@md@mn@mb)", (gint64) 1, "2024-01-02T03:04:05Z", "{\"k\": [1, 2]}",
+                                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob, sizeof blob, 1),
+                                         -0.125, (gint16) -7, FALSE, (gint64) 2,
+                                         g_variant_new_maybe (G_VARIANT_TYPE_DOUBLE, NULL),
+                                         g_variant_new_maybe (G_VARIANT_TYPE_INT16, NULL),
+                                         g_variant_new_maybe (G_VARIANT_TYPE_BOOLEAN, NULL)));
   g_assert_cmpuint (bk_database_result_get_changes (result), ==, 2);
   g_clear_object (&result);
 
-  result = query (probes[0].database,
-                  "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at, doc->'k'->>1 AS second, "
-                  "bin, ratio, small, flag FROM things WHERE id = $1 AND doc ? $2 AND $3::text IS NULL",
-                  g_variant_new ("(xs@ms)", (gint64) 1, "k", g_variant_new_maybe (G_VARIANT_TYPE_STRING, NULL)));
+  result = test_db_query (probes[0].database,
+                          "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS at, doc->'k'->>1 AS second, "
+                          "bin, ratio, small, flag FROM things WHERE id = $1 AND doc ? $2 AND $3::text IS NULL",
+                          g_variant_new ("(xs@ms)", (gint64) 1, "k", g_variant_new_maybe (G_VARIANT_TYPE_STRING, NULL)));
   g_assert_cmpuint (bk_database_result_get_n_rows (result), ==, 1);
   g_assert_cmpuint (bk_database_result_get_changes (result), ==, 0);
   g_assert_cmpstr (bk_database_result_get_string (result, 0, "at"), ==, "2024-01-02 03:04:05");
@@ -418,15 +307,15 @@ test_database_postgresql_types (void)
   g_assert_false (bk_database_result_get_boolean (result, 0, "flag"));
   g_clear_object (&result);
 
-  result = query (probes[0].database, "SELECT ratio, small, flag FROM things WHERE id = 2", NULL);
+  result = test_db_query (probes[0].database, "SELECT ratio, small, flag FROM things WHERE id = 2", NULL);
   g_assert_true (bk_database_result_is_null (result, 0, "ratio"));
   g_assert_true (bk_database_result_is_null (result, 0, "small"));
   g_assert_true (bk_database_result_is_null (result, 0, "flag"));
   g_clear_object (&result);
 
   /* Doubles round-trip exactly, infinities and NaN included. */
-  result = query (probes[0].database, "SELECT $1 AS a, $2 AS b, $3 AS c",
-                  g_variant_new ("(ddd)", 0.1, -INFINITY, NAN));
+  result = test_db_query (probes[0].database, "SELECT $1 AS a, $2 AS b, $3 AS c",
+                          g_variant_new ("(ddd)", 0.1, -INFINITY, NAN));
   g_assert_cmpfloat (bk_database_result_get_double (result, 0, "a"), ==, 0.1);
   g_assert_cmpfloat (bk_database_result_get_double (result, 0, "b"), ==, -INFINITY);
   g_assert_true (isnan (bk_database_result_get_double (result, 0, "c")));
@@ -434,35 +323,35 @@ test_database_postgresql_types (void)
 
   /* `$n` inside literals, quoted identifiers, comments and dollar quotes
    * is not a placeholder. */
-  result = query (probes[0].database,
-                  "SELECT '$2' AS \"$3\", E'\\'$4' AS b, $$ $5 $$ AS c, $q$ $6 $q$ AS d, $1::int + 1 AS e "
-                  "-- $7\n /* $8 /* $9 */ */",
-                  g_variant_new ("(x)", (gint64) 41));
+  result = test_db_query (probes[0].database,
+                          "SELECT '$2' AS \"$3\", E'\\'$4' AS b, $$ $5 $$ AS c, $q$ $6 $q$ AS d, $1::int + 1 AS e "
+                          "-- $7\n /* $8 /* $9 */ */",
+                          g_variant_new ("(x)", (gint64) 41));
   g_assert_cmpstr (bk_database_result_get_string (result, 0, "$3"), ==, "$2");
   g_assert_cmpstr (bk_database_result_get_string (result, 0, "b"), ==, "'$4");
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "e"), ==, 42);
   g_clear_object (&result);
-  error = query_error (probes[0].database, "SELECT $1 AS a -- $2", g_variant_new ("(xx)", (gint64) 1, (gint64) 2));
+  error = test_db_query_error (probes[0].database, "SELECT $1 AS a -- $2", g_variant_new ("(xx)", (gint64) 1, (gint64) 2));
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_PARAMETER);
   g_assert_nonnull (strstr (error->message, "takes 1 parameters but 2 were given"));
   g_clear_error (&error);
-  error = query_error (probes[0].database, "SELECT $2 AS a", g_variant_new ("(x)", (gint64) 1));
+  error = test_db_query_error (probes[0].database, "SELECT $2 AS a", g_variant_new ("(x)", (gint64) 1));
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_PARAMETER);
   g_clear_error (&error);
 
   /* Without parameters, several statements run; the last one's rows come
    * back, and `changes` counts only INSERT, UPDATE and DELETE. */
-  result = query (probes[0].database, "UPDATE things SET small = 1; SELECT COUNT(*) AS n FROM things WHERE small = 1", NULL);
+  result = test_db_query (probes[0].database, "UPDATE things SET small = 1; SELECT COUNT(*) AS n FROM things WHERE small = 1", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "n"), ==, 2);
   g_assert_cmpuint (bk_database_result_get_changes (result), ==, 0);
   g_clear_object (&result);
-  result = query (probes[0].database, "DELETE FROM things WHERE id > $1", g_variant_new ("(x)", (gint64) 0));
+  result = test_db_query (probes[0].database, "DELETE FROM things WHERE id > $1", g_variant_new ("(x)", (gint64) 0));
   g_assert_cmpuint (bk_database_result_get_changes (result), ==, 2);
   g_clear_object (&result);
-  result = query (probes[0].database, "  ", NULL);
+  result = test_db_query (probes[0].database, "  ", NULL);
   g_assert_cmpuint (bk_database_result_get_n_columns (result), ==, 0);
 
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
 }
 
 /* Errors ------------------------------------------------------------------------------------------ */
@@ -470,43 +359,40 @@ test_database_postgresql_types (void)
 static void
 test_database_postgresql_errors (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
-  g_autofree char *members = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
-  Probe probes[1] = { { 0 } };
+  TestProbe probes[1] = { { 0 } };
   BkDatabase *database;
   PGconn *admin;
 
   if (postgres == NULL)
     return;
-  test_db_init (&db, postgres);
-  members = schema_members (&db);
-  backend = start_backend (members, alpha_ids, probes);
+  backend = start_schema_backend (postgres, &db, NULL, alpha_ids, probes);
   database = probes[0].database;
-  exec (database, "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-                  "size INT CHECK (size > 0))");
-  exec (database, "INSERT INTO items (id, name) VALUES (1, 'one')");
+  test_db_exec (database, "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+                          "size INT CHECK (size > 0))");
+  test_db_exec (database, "INSERT INTO items (id, name) VALUES (1, 'one')");
 
   /* Each kind of failure keeps its SQLSTATE. */
-  error = query_error (database, "INSERT INTO items (id, name) VALUES ($1, $2)", g_variant_new ("(xs)", (gint64) 2, "one"));
+  error = test_db_query_error (database, "INSERT INTO items (id, name) VALUES ($1, $2)", g_variant_new ("(xs)", (gint64) 2, "one"));
   assert_engine_error (error, BK_DATABASE_ERROR_UNIQUE_VIOLATION, "23505", "alpha");
   g_assert_true (bk_database_error_is_unique_violation (error));
   g_assert_nonnull (strstr (error->message, "Key (name)=(one) already exists"));
   g_clear_error (&error);
-  error = query_error (database, "INSERT INTO items (id) VALUES (3)", NULL);
+  error = test_db_query_error (database, "INSERT INTO items (id) VALUES (3)", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_CONSTRAINT, "23502", "alpha");
   g_assert_false (bk_database_error_is_unique_violation (error));
   g_clear_error (&error);
-  error = query_error (database, "INSERT INTO items (id, name, size) VALUES (3, 'three', -1)", NULL);
+  error = test_db_query_error (database, "INSERT INTO items (id, name, size) VALUES (3, 'three', -1)", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_CONSTRAINT, "23514", "alpha");
   g_clear_error (&error);
-  error = query_error (database, "SELEC 1", NULL);
+  error = test_db_query_error (database, "SELEC 1", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_FAILED, "42601", "alpha");
   g_clear_error (&error);
-  error = query_error (database, "SELECT * FROM items WHERE id = $1", NULL);
+  error = test_db_query_error (database, "SELECT * FROM items WHERE id = $1", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_PARAMETER, "42P02", "alpha");
   g_clear_error (&error);
 
@@ -514,24 +400,24 @@ test_database_postgresql_errors (void)
   admin = admin_connect (postgres, db.name);
   admin_exec (admin, "BEGIN");
   admin_exec (admin, "SELECT * FROM alpha.items WHERE id = 1 FOR UPDATE");
-  error = query_error (database, "SELECT * FROM items WHERE id = 1 FOR UPDATE NOWAIT", NULL);
+  error = test_db_query_error (database, "SELECT * FROM items WHERE id = 1 FOR UPDATE NOWAIT", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_BUSY, "55P03", "alpha");
   g_clear_error (&error);
   admin_exec (admin, "ROLLBACK");
   PQfinish (admin);
 
   /* COPY is refused without breaking the connection. */
-  error = query_error (database, "COPY items TO STDOUT", NULL);
+  error = test_db_query_error (database, "COPY items TO STDOUT", NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "COPY is not supported"));
   g_clear_error (&error);
-  error = query_error (database, "COPY items FROM STDIN", NULL);
+  error = test_db_query_error (database, "COPY items FROM STDIN", NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_FAILED);
   g_clear_error (&error);
-  result = query (database, "SELECT COUNT(*) AS n FROM items", NULL);
+  result = test_db_query (database, "SELECT COUNT(*) AS n FROM items", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "n"), ==, 1);
 
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
 }
 
 /* Transactions: a real serialization failure is retried -------------------------------------------- */
@@ -573,31 +459,28 @@ conflicting_body (BkDatabaseConnection  *connection,
 static void
 test_database_postgresql_serialization (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
-  g_autofree char *members = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
-  Probe probes[1] = { { 0 } };
+  TestProbe probes[1] = { { 0 } };
   Conflict conflict = { 0 };
 
   if (postgres == NULL)
     return;
-  test_db_init (&db, postgres);
-  members = schema_members (&db);
-  backend = start_backend (members, alpha_ids, probes);
-  exec (probes[0].database, "CREATE TABLE counter (n BIGINT); INSERT INTO counter VALUES (0)");
+  backend = start_schema_backend (postgres, &db, NULL, alpha_ids, probes);
+  test_db_exec (probes[0].database, "CREATE TABLE counter (n BIGINT); INSERT INTO counter VALUES (0)");
   conflict.admin = admin_connect (postgres, db.name);
 
   g_assert_true (bk_database_run_in_transaction_sync (probes[0].database, conflicting_body, &conflict, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (conflict.calls, ==, 2);
-  result = query (probes[0].database, "SELECT n FROM counter", NULL);
+  result = test_db_query (probes[0].database, "SELECT n FROM counter", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "n"), ==, 101);
 
   PQfinish (conflict.admin);
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
 }
 
 /* Statement timeout and cancellation ------------------------------------------------------------------ */
@@ -605,76 +488,69 @@ test_database_postgresql_serialization (void)
 static void
 test_database_postgresql_timeout (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
-  g_autofree char *base = NULL;
-  g_autofree char *members = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
-  Probe probes[2] = { { 0 } };
+  TestProbe probes[2] = { { 0 } };
 
   if (postgres == NULL)
     return;
-  test_db_init (&db, postgres);
-  base = schema_members (&db);
-  members = g_strconcat (base, ",\"plugin\":{\"alpha\":{\"statementTimeout\":\"50ms\"}}", NULL);
-  backend = start_backend (members, alpha_beta_ids, probes);
+  backend = start_schema_backend (postgres, &db, "\"plugin\":{\"alpha\":{\"statementTimeout\":\"50ms\"}}",
+                                  alpha_beta_ids, probes);
 
-  error = query_error (probes[0].database, "SELECT pg_sleep(30)", NULL);
+  error = test_db_query_error (probes[0].database, "SELECT pg_sleep(30)", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_TIMEOUT, "57014", "alpha");
   g_assert_nonnull (strstr (error->message, "50 ms"));
 
   /* The connection goes on; the other plugin has no timeout. */
-  result = query (probes[0].database, "SELECT current_setting('statement_timeout') AS t", NULL);
+  result = test_db_query (probes[0].database, "SELECT current_setting('statement_timeout') AS t", NULL);
   g_assert_cmpstr (bk_database_result_get_string (result, 0, "t"), ==, "50ms");
   g_clear_object (&result);
-  result = query (probes[1].database, "SELECT current_setting('statement_timeout') AS t", NULL);
+  result = test_db_query (probes[1].database, "SELECT current_setting('statement_timeout') AS t", NULL);
   g_assert_cmpstr (bk_database_result_get_string (result, 0, "t"), ==, "0");
 
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
 }
 
 static void
 test_database_postgresql_cancel (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
-  g_autofree char *members = NULL;
   g_autofree char *sleepers = sleepers_sql ("alpha");
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
   GAsyncResult *slot[1] = { NULL };
-  Probe probes[1] = { { 0 } };
+  TestProbe probes[1] = { { 0 } };
   PGconn *admin;
   gint64 started;
 
   if (postgres == NULL)
     return;
-  test_db_init (&db, postgres);
-  members = schema_members (&db);
-  backend = start_backend (members, alpha_ids, probes);
+  backend = start_schema_backend (postgres, &db, NULL, alpha_ids, probes);
   admin = admin_connect (postgres, db.name);
 
   /* Cancelled while the server runs it: a cancel request stops it. */
-  bk_database_query_async (probes[0].database, "SELECT pg_sleep(30)", NULL, cancellable, store_result, &slot[0]);
+  bk_database_query_async (probes[0].database, "SELECT pg_sleep(30)", NULL, cancellable, test_store_result, &slot[0]);
   wait_for_count (admin, sleepers, 1);
   started = g_get_monotonic_time ();
   g_cancellable_cancel (cancellable);
-  wait_results (slot, 1, "the cancelled query");
+  test_wait_results (slot, 1, "the cancelled query");
   g_assert_null (bk_database_query_finish (probes[0].database, slot[0], &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - started, <, 10 * G_USEC_PER_SEC);
   wait_for_count (admin, sleepers, 0);
 
-  result = query (probes[0].database, "SELECT 1 AS one", NULL);
+  result = test_db_query (probes[0].database, "SELECT 1 AS one", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "one"), ==, 1);
 
   g_clear_object (&slot[0]);
   PQfinish (admin);
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
 }
 
 /* Division modes and overrides ------------------------------------------------------------------------ */
@@ -682,7 +558,7 @@ test_database_postgresql_cancel (void)
 static void
 test_database_postgresql_division_database (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
   g_autofree char *base = NULL;
@@ -694,7 +570,7 @@ test_database_postgresql_division_database (void)
   g_autofree char *exists_sql = NULL;
   g_autoptr(GError) error = NULL;
   const char *ids[] = { "alpha", "beta", "gamma", NULL };
-  Probe probes[3] = { { 0 } };
+  TestProbe probes[3] = { { 0 } };
   PGconn *admin;
 
   if (postgres == NULL)
@@ -713,13 +589,13 @@ test_database_postgresql_division_database (void)
   g_clear_pointer (&current, g_free);
   current = query_string (probes[1].database, "SELECT current_database()");
   g_assert_cmpstr (current, ==, beta_db);
-  exec (probes[0].database, "CREATE TABLE mine (id INT)");
-  error = query_error (probes[1].database, "SELECT * FROM mine", NULL);
+  test_db_exec (probes[0].database, "CREATE TABLE mine (id INT)");
+  error = test_db_query_error (probes[1].database, "SELECT * FROM mine", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_FAILED, "42P01", "beta");
   g_clear_error (&error);
 
   /* Without ensureExists a missing database is a connection error. */
-  error = query_error (probes[2].database, "SELECT 1", NULL);
+  error = test_db_query_error (probes[2].database, "SELECT 1", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_CONNECTION, "08001", "gamma");
   g_assert_nonnull (strstr (error->message, gamma_db));
   g_clear_error (&error);
@@ -730,31 +606,27 @@ test_database_postgresql_division_database (void)
   g_assert_cmpint (admin_count (admin, exists_sql), ==, 2);
   PQfinish (admin);
 
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
   drop_plugin_databases (postgres, &db);
 }
 
 static void
 test_database_postgresql_division_schema (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
-  g_autofree char *base = NULL;
-  g_autofree char *members = NULL;
   g_autofree char *current = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
   const char *ids[] = { "alpha", "beta", "gamma", NULL };
-  Probe probes[3] = { { 0 } };
+  TestProbe probes[3] = { { 0 } };
   PGconn *admin;
 
   if (postgres == NULL)
     return;
-  test_db_init (&db, postgres);
-  base = schema_members (&db);
-  members = g_strconcat (base, ",\"plugin\":{\"gamma\":{\"ensureExists\":false}}", NULL);
-  backend = start_backend (members, ids, probes);
+  backend = start_schema_backend (postgres, &db, "\"plugin\":{\"gamma\":{\"ensureExists\":false}}",
+                                  ids, probes);
 
   /* One database, a schema per plugin, first on the search path. */
   current = query_string (probes[0].database, "SELECT current_database()");
@@ -764,16 +636,16 @@ test_database_postgresql_division_schema (void)
   g_assert_cmpstr (current, ==, "beta");
 
   /* Plugin A's unqualified table is not visible to plugin B. */
-  exec (probes[0].database, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('from alpha')");
-  error = query_error (probes[1].database, "SELECT * FROM notes", NULL);
+  test_db_exec (probes[0].database, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('from alpha')");
+  error = test_db_query_error (probes[1].database, "SELECT * FROM notes", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_FAILED, "42P01", "beta");
   g_clear_error (&error);
-  exec (probes[1].database, "CREATE TABLE notes (body TEXT)");
-  result = query (probes[1].database, "SELECT COUNT(*) AS n FROM notes", NULL);
+  test_db_exec (probes[1].database, "CREATE TABLE notes (body TEXT)");
+  result = test_db_query (probes[1].database, "SELECT COUNT(*) AS n FROM notes", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "n"), ==, 0);
 
   /* Without ensureExists the schema is not created. */
-  error = query_error (probes[2].database, "CREATE TABLE notes (body TEXT)", NULL);
+  error = test_db_query_error (probes[2].database, "CREATE TABLE notes (body TEXT)", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_FAILED, "3F000", "gamma");
 
   admin = admin_connect (postgres, db.name);
@@ -783,13 +655,13 @@ test_database_postgresql_division_schema (void)
   g_assert_cmpint (admin_count (admin, "SELECT COUNT(*) FROM pg_namespace WHERE nspname = 'gamma'"), ==, 0);
   PQfinish (admin);
 
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
 }
 
 static void
 test_database_postgresql_overrides (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
   g_autofree char *base = NULL;
@@ -797,7 +669,7 @@ test_database_postgresql_overrides (void)
   g_autofree char *current = NULL;
   g_autofree char *beta_db = NULL;
   const char *ids[] = { "alpha", "beta", "gamma", NULL };
-  Probe probes[3] = { { 0 } };
+  TestProbe probes[3] = { { 0 } };
 
   if (postgres == NULL)
     return;
@@ -823,9 +695,9 @@ test_database_postgresql_overrides (void)
   g_assert_cmpstr (current + strlen ("public@"), ==, beta_db);
 
   g_assert_cmpint (bk_database_get_engine (probes[2].database), ==, BK_DATABASE_ENGINE_SQLITE);
-  exec (probes[2].database, "SELECT sqlite_version()");
+  test_db_exec (probes[2].database, "SELECT sqlite_version()");
 
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
   drop_plugin_databases (postgres, &db);
 }
 
@@ -845,7 +717,7 @@ run_concurrent_migrations (const char *members)
   g_autoptr(BkTestBackend) second = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
   GAsyncResult *slots[2] = { NULL, NULL };
-  Probe probes[2][1] = { { { 0 } } };
+  TestProbe probes[2][1] = { { { 0 } } };
   BkDatabase *databases[2];
 
   first = start_backend (members, alpha_ids, probes[0]);
@@ -857,8 +729,8 @@ run_concurrent_migrations (const char *members)
    * migrations table and each migration. */
   for (guint i = 0; i < 2; i++)
     bk_database_migrate_async (databases[i], concurrent_migrations, G_N_ELEMENTS (concurrent_migrations),
-                               NULL, store_result, &slots[i]);
-  wait_results (slots, 2, "both instances' migrations");
+                               NULL, test_store_result, &slots[i]);
+  test_wait_results (slots, 2, "both instances' migrations");
   for (guint i = 0; i < 2; i++)
     {
       g_autoptr(GError) error = NULL;
@@ -869,21 +741,21 @@ run_concurrent_migrations (const char *members)
     }
 
   /* Each migration ran exactly once. */
-  result = query (databases[1], "SELECT COUNT(*) AS n, SUM(CASE WHEN done THEN 1 ELSE 0 END) AS d FROM todos", NULL);
+  result = test_db_query (databases[1], "SELECT COUNT(*) AS n, SUM(CASE WHEN done THEN 1 ELSE 0 END) AS d FROM todos", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "n"), ==, 2);
   g_clear_object (&result);
-  result = query (databases[0], "SELECT name FROM bk_migrations ORDER BY name", NULL);
+  result = test_db_query (databases[0], "SELECT name FROM bk_migrations ORDER BY name", NULL);
   g_assert_cmpuint (bk_database_result_get_n_rows (result), ==, 3);
   g_assert_cmpstr (bk_database_result_get_string (result, 2, "name"), ==, "0003_more");
 
-  stop_backend (&first);
-  stop_backend (&second);
+  test_database_backend_stop (&first);
+  test_database_backend_stop (&second);
 }
 
 static void
 test_database_postgresql_migrations_concurrent (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autofree char *members = NULL;
 
@@ -909,43 +781,40 @@ test_database_postgresql_migrations_concurrent (void)
 static void
 test_database_postgresql_restart (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
-  g_autofree char *members = NULL;
   g_autofree char *sleepers = sleepers_sql ("alpha");
   g_autoptr(GError) error = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
   GAsyncResult *slots[N_SLEEPERS] = { NULL };
-  Probe probes[1] = { { 0 } };
+  TestProbe probes[1] = { { 0 } };
   BkDatabase *database;
   PGconn *admin;
 
   if (postgres == NULL)
     return;
-  test_db_init (&db, postgres);
-  members = schema_members (&db);
-  backend = start_backend (members, alpha_ids, probes);
+  backend = start_schema_backend (postgres, &db, NULL, alpha_ids, probes);
   database = probes[0].database;
-  exec (database, "CREATE TABLE kept (n INT); INSERT INTO kept VALUES (7)");
+  test_db_exec (database, "CREATE TABLE kept (n INT); INSERT INTO kept VALUES (7)");
 
   /* A restart while the pool is idle: its stale connection is replaced
    * without an error. */
   bk_test_postgres_restart (postgres, &error);
   g_assert_no_error (error);
-  result = query (database, "SELECT n FROM kept", NULL);
+  result = test_db_query (database, "SELECT n FROM kept", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "n"), ==, 7);
   g_clear_object (&result);
 
   /* Stopped under load: every running statement fails cleanly. */
   admin = admin_connect (postgres, db.name);
   for (guint i = 0; i < N_SLEEPERS; i++)
-    bk_database_query_async (database, "SELECT pg_sleep(30)", NULL, NULL, store_result, &slots[i]);
+    bk_database_query_async (database, "SELECT pg_sleep(30)", NULL, NULL, test_store_result, &slots[i]);
   wait_for_count (admin, sleepers, N_SLEEPERS);
   PQfinish (admin);
   bk_test_postgres_stop (postgres, &error);
   g_assert_no_error (error);
-  wait_results (slots, N_SLEEPERS, "the statements of a stopped server");
+  test_wait_results (slots, N_SLEEPERS, "the statements of a stopped server");
   for (guint i = 0; i < N_SLEEPERS; i++)
     {
       g_assert_null (bk_database_query_finish (database, slots[i], &error));
@@ -957,17 +826,17 @@ test_database_postgresql_restart (void)
     }
 
   /* While it is down, calls fail at once. */
-  error = query_error (database, "SELECT n FROM kept", NULL);
+  error = test_db_query_error (database, "SELECT n FROM kept", NULL);
   assert_engine_error (error, BK_DATABASE_ERROR_CONNECTION, "08001", "alpha");
   g_clear_error (&error);
 
   /* Back up: the same backend recovers. */
   bk_test_postgres_restart (postgres, &error);
   g_assert_no_error (error);
-  result = query (database, "SELECT n FROM kept", NULL);
+  result = test_db_query (database, "SELECT n FROM kept", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "n"), ==, 7);
 
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
 }
 
 /* Shutdown ---------------------------------------------------------------------------------------------------- */
@@ -995,24 +864,21 @@ finish_query (GObject      *source,
 static void
 test_database_postgresql_shutdown (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_auto(TestDb) db = { 0 };
   g_autoptr(BkTestBackend) backend = NULL;
-  g_autofree char *members = NULL;
   g_autofree char *sleepers = sleepers_sql ("beta");
   Finished finished[2] = { { 0 } };
-  Probe probes[2] = { { 0 } };
+  TestProbe probes[2] = { { 0 } };
   PGconn *admin;
 
   if (postgres == NULL)
     return;
-  test_db_init (&db, postgres);
-  members = schema_members (&db);
-  backend = start_backend (members, alpha_beta_ids, probes);
+  backend = start_schema_backend (postgres, &db, NULL, alpha_beta_ids, probes);
   admin = admin_connect (postgres, db.name);
 
   /* An idle connection of alpha, two running statements of beta. */
-  exec (probes[0].database, "SELECT 1");
+  test_db_exec (probes[0].database, "SELECT 1");
   for (guint i = 0; i < 2; i++)
     bk_database_query_async (probes[1].database, "SELECT pg_sleep(30)", NULL, NULL, finish_query, &finished[i]);
   wait_for_count (admin, sleepers, 2);
@@ -1021,7 +887,7 @@ test_database_postgresql_shutdown (void)
 
   /* Stopping the backend interrupts the statements and closes every
    * connection. */
-  stop_backend (&backend);
+  test_database_backend_stop (&backend);
   for (guint i = 0; i < 2; i++)
     {
       g_assert_true (finished[i].done);
@@ -1039,7 +905,7 @@ test_database_postgresql_shutdown (void)
 static void
 test_database_postgresql_harness_restart (void)
 {
-  BkTestPostgres *postgres = server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_autoptr(GError) error = NULL;
   PGconn *conn;
 

@@ -3,232 +3,84 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Engine-neutral tests take an Engine and run once per entry of engines[]
+ * Engine-neutral tests run once per engine through bk_test_databases_add_test
  * (`/database/<behaviour>/<engine>`); engine-specific ones are named after
  * their engine.
  */
 
-#include <libbackend.h>
-#include <libbackend-test-utils.h>
+#include <string.h>
 
-/* Engines --------------------------------------------------------------------------------- */
-
-typedef struct
-{
-  const char *name;
-  /* The members of `backend.database` that select the engine ("" for the
-   * default), or NULL to skip the test (after g_test_skip()). */
-  char *(*config) (void);
-} Engine;
-
-static char *
-sqlite_memory_config (void)
-{
-  return g_strdup ("");
-}
-
-/* A fresh database on the test process's private PostgreSQL server, one
- * schema per plugin (schema mode keeps every plugin in that database). */
-static char *
-postgresql_config (void)
-{
-  g_autoptr(GError) error = NULL;
-  BkTestPostgres *server = bk_test_postgres_get (&error);
-  g_autofree char *conninfo = NULL;
-  g_autofree char *quoted = NULL;
-
-  if (server == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    {
-      g_test_skip (error->message);
-      return NULL;
-    }
-  g_assert_no_error (error);
-  conninfo = bk_test_postgres_create_database (server, &error);
-  g_assert_no_error (error);
-  quoted = g_strescape (conninfo, NULL);
-  return g_strdup_printf ("\"client\":\"pg\",\"pluginDivisionMode\":\"schema\",\"connection\":\"%s\"",
-                          quoted);
-}
-
-static const Engine engines[] = {
-  { "sqlite", sqlite_memory_config },
-  { "postgresql", postgresql_config },
-};
+#include "test-util.h"
 
 /* Backends with probe plugins ------------------------------------------------------------- */
 
-typedef struct
-{
-  BkDatabase *database;   /* weak: valid while the backend runs */
-} Probe;
-
-static gboolean
-probe_init (BkDeps   *deps,
-            gpointer  user_data,
-            GError  **error)
-{
-  Probe *probe = user_data;
-
-  probe->database = bk_deps_get (deps, BK_SERVICE_DATABASE);
-  return TRUE;
-}
-
-static void
-probe_register (BkPluginEnv *env,
-                gpointer     user_data)
-{
-  bk_plugin_env_register_init (env, probe_init, user_data, NULL, BK_SERVICE_DATABASE, NULL);
-}
-
 /* Starts a test backend whose config is `{"backend":{"database":{…}}}`
- * with the engine's members and @extra (comma-separated JSON members, or
- * NULL), and a probe plugin per id in @plugin_ids (NULL-terminated).
- * Returns NULL with @error set when the start fails. */
+ * with the members of @extra (comma-separated JSON members, or NULL) and
+ * those of @database (a JSON object, or NULL for none), and a probe plugin
+ * per id in @plugin_ids (NULL-terminated). Returns NULL with @error set
+ * when the start fails. */
 static BkTestBackend *
-start_backend (const char  *engine_members,
+start_backend (const char  *database,
                const char  *extra,
-               Probe       *probes,
+               TestProbe   *probes,
                const char **plugin_ids,
                GError     **error)
 {
-  g_autoptr(BkTestBackend) backend = bk_test_backend_new ();
   g_autofree char *members = NULL;
-  g_autofree char *json = NULL;
 
-  if (engine_members[0] != '\0' && extra != NULL)
-    members = g_strconcat (engine_members, ",", extra, NULL);
-  else
-    members = g_strdup (extra != NULL ? extra : engine_members);
-  json = g_strdup_printf ("{\"backend\":{\"database\":{%s}}}", members);
-  bk_test_backend_add (backend, bk_mock_root_config_factory_new (json));
-  for (guint i = 0; plugin_ids[i] != NULL; i++)
-    bk_test_backend_add (backend, bk_plugin_new (plugin_ids[i], probe_register, &probes[i], NULL));
-  if (!bk_test_backend_launch (backend, error))
-    return NULL;
-  return g_steal_pointer (&backend);
+  if (database == NULL)
+    members = g_strdup (extra != NULL ? extra : "");
+  else  /* @database without its braces */
+    members = g_strdup_printf ("%s%s%.*s", extra != NULL ? extra : "", extra != NULL ? "," : "",
+                               (int) strlen (database) - 2, database + 1);
+  return test_database_backend_new (members, plugin_ids, probes, error);
 }
 
 typedef struct
 {
-  const Engine  *engine;
-  char          *members;
-  BkTestBackend *backend;
-  Probe          probes[2];   /* "alpha", "beta" */
+  BkDatabaseEngine  engine;
+  BkTestBackend    *backend;
+  TestProbe         probes[2];   /* "alpha", "beta" */
 } Fixture;
 
 static const char *plugin_ids[] = { "alpha", "beta", NULL };
 
-/* Starts the fixture's backend; FALSE when the engine is unavailable. */
-static gboolean
-fixture_start (Fixture      *f,
-               const Engine *engine,
-               const char   *extra)
+/* Starts the fixture's backend on @database (see start_backend()) and
+ * gives the database of plugin "alpha". */
+static BkDatabase *
+fixture_start (Fixture          *f,
+               BkDatabaseEngine  engine,
+               const char       *database,
+               const char       *extra)
 {
   g_autoptr(GError) error = NULL;
 
   f->engine = engine;
-  f->members = engine->config ();
-  if (f->members == NULL)
-    return FALSE;
-  f->backend = start_backend (f->members, extra, f->probes, plugin_ids, &error);
+  f->backend = start_backend (database, extra, f->probes, plugin_ids, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (f->probes[0].database);
-  return TRUE;
+  return f->probes[0].database;
 }
 
 static void
 fixture_stop (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
-
   if (f->backend != NULL)
-    {
-      bk_test_backend_stop (f->backend, &error);
-      g_assert_no_error (error);
-      g_clear_object (&f->backend);
-    }
-  g_clear_pointer (&f->members, g_free);
+    test_database_backend_stop (&f->backend);
   memset (f->probes, 0, sizeof f->probes);
 }
 
-/* Main-context helpers ---------------------------------------------------------------------- */
-
-static gboolean
-guard_timeout (gpointer user_data)
-{
-  g_error ("timed out waiting for %s", (const char *) user_data);
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates the default main context until *@flag, failing after 20 s. */
+/* Iterates the default main context until *@flag, which another thread
+ * sets, failing on a timeout. */
 static void
-wait_for (const gboolean *flag,
-          const char     *what)
+wait_for (const gint *flag,
+          const char *what)
 {
-  GSource *guard = g_timeout_source_new_seconds (20);
+  GSource *guard = test_guard_new (NULL, what);
 
-  g_source_set_callback (guard, guard_timeout, (gpointer) what, NULL);
-  g_source_attach (guard, NULL);
   while (!g_atomic_int_get (flag))
-    g_main_context_iteration (NULL, FALSE) || (g_thread_yield (), TRUE);
-  g_source_destroy (guard);
-  g_source_unref (guard);
-}
-
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_result (GAsyncResult **slot,
-             const char    *what)
-{
-  GSource *guard = g_timeout_source_new_seconds (20);
-
-  g_source_set_callback (guard, guard_timeout, (gpointer) what, NULL);
-  g_source_attach (guard, NULL);
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_destroy (guard);
-  g_source_unref (guard);
-  return *slot;
-}
-
-static BkDatabaseResult *
-query (BkDatabase *database,
-       const char *sql,
-       GVariant   *params)
-{
-  g_autoptr(GError) error = NULL;
-  BkDatabaseResult *result = bk_database_query_sync (database, sql, params, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (result);
-  return result;
-}
-
-static GError *
-query_error (BkDatabase *database,
-             const char *sql,
-             GVariant   *params)
-{
-  GError *error = NULL;
-  g_autoptr(BkDatabaseResult) result = bk_database_query_sync (database, sql, params, NULL, &error);
-
-  g_assert_null (result);
-  g_assert_nonnull (error);
-  return error;
-}
-
-static void
-exec (BkDatabase *database,
-      const char *sql)
-{
-  g_autoptr(BkDatabaseResult) result = query (database, sql, NULL);
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_thread_yield ();
+  test_guard_free (guard);
 }
 
 static gint64
@@ -236,7 +88,7 @@ count_rows (BkDatabase *database,
             const char *table)
 {
   g_autofree char *sql = g_strdup_printf ("SELECT COUNT(*) AS n FROM %s", table);
-  g_autoptr(BkDatabaseResult) result = query (database, sql, NULL);
+  g_autoptr(BkDatabaseResult) result = test_db_query (database, sql, NULL);
 
   return bk_database_result_get_int64 (result, 0, "n");
 }
@@ -248,7 +100,9 @@ count_rows (BkDatabase *database,
 /* Parameters and types ------------------------------------------------------------------------- */
 
 static void
-test_database_params (gconstpointer data)
+test_database_params (BkDatabaseEngine  engine,
+                      const char       *database,
+                      gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -271,19 +125,17 @@ test_database_params (gconstpointer data)
     { "mi", g_variant_new_maybe (G_VARIANT_TYPE_INT32, g_variant_new_int32 (8)), 8 },
   };
 
-  if (!fixture_start (&f, data, NULL))
-    return;
-  db = f.probes[0].database;
-  exec (db, KINDS_TABLE);
+  db = fixture_start (&f, engine, database, NULL);
+  test_db_exec (db, KINDS_TABLE);
 
-  result = query (db, "INSERT INTO kinds (id, b, i, d, s, bl, n) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                  g_variant_new ("(xbxds@ay@ms)", (gint64) 1, TRUE, G_MAXINT64, 3.25, unicode,
-                                 g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob, sizeof blob, 1),
-                                 g_variant_new_maybe (G_VARIANT_TYPE_STRING, NULL)));
+  result = test_db_query (db, "INSERT INTO kinds (id, b, i, d, s, bl, n) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                          g_variant_new ("(xbxds@ay@ms)", (gint64) 1, TRUE, G_MAXINT64, 3.25, unicode,
+                                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, blob, sizeof blob, 1),
+                                         g_variant_new_maybe (G_VARIANT_TYPE_STRING, NULL)));
   g_assert_cmpuint (bk_database_result_get_changes (result), ==, 1);
   g_clear_object (&result);
 
-  result = query (db, "SELECT b, i, d, s, bl, n FROM kinds WHERE id = $1", g_variant_new ("(x)", (gint64) 1));
+  result = test_db_query (db, "SELECT b, i, d, s, bl, n FROM kinds WHERE id = $1", g_variant_new ("(x)", (gint64) 1));
   g_assert_cmpuint (bk_database_result_get_n_rows (result), ==, 1);
   g_assert_cmpuint (bk_database_result_get_n_columns (result), ==, 6);
   g_assert_cmpstr (bk_database_result_get_column_name (result, 4), ==, "bl");
@@ -309,44 +161,41 @@ test_database_params (gconstpointer data)
       g_autoptr(BkDatabaseResult) read = NULL;
       gint64 id = 100 + i;
 
-      inserted = query (db, "INSERT INTO kinds (id, i) VALUES ($1, $2)",
-                        g_variant_new ("(x@*)", id, ints[i].value));
-      read = query (db, "SELECT i FROM kinds WHERE id = $1", g_variant_new ("(x)", id));
+      inserted = test_db_query (db, "INSERT INTO kinds (id, i) VALUES ($1, $2)",
+                                g_variant_new ("(x@*)", id, ints[i].value));
+      read = test_db_query (db, "SELECT i FROM kinds WHERE id = $1", g_variant_new ("(x)", id));
       g_test_message ("type %s", ints[i].type);
       g_assert_cmpint (bk_database_result_get_int64 (read, 0, "i"), ==, ints[i].expected);
     }
 
   /* An empty blob and an empty string are not NULL. */
   g_clear_object (&result);
-  result = query (db, "INSERT INTO kinds (id, s, bl) VALUES (2, $1, $2)",
-                  g_variant_new ("(s@ay)", "", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1)));
+  result = test_db_query (db, "INSERT INTO kinds (id, s, bl) VALUES (2, $1, $2)",
+                          g_variant_new ("(s@ay)", "", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1)));
   g_clear_object (&result);
-  result = query (db, "SELECT s, bl FROM kinds WHERE id = 2", NULL);
+  result = test_db_query (db, "SELECT s, bl FROM kinds WHERE id = 2", NULL);
   g_assert_cmpstr (bk_database_result_get_string (result, 0, "s"), ==, "");
   g_assert_false (bk_database_result_is_null (result, 0, "bl"));
   g_assert_cmpuint (g_variant_n_children (bk_database_result_get_value (result, 0, "bl")), ==, 0);
 
   /* Refused parameters name the placeholder. */
-  error = query_error (db, "SELECT $1 AS v", g_variant_new ("(t)", G_MAXUINT64));
+  error = test_db_query_error (db, "SELECT $1 AS v", g_variant_new ("(t)", G_MAXUINT64));
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_PARAMETER);
   g_assert_nonnull (strstr (error->message, "$1"));
   g_assert_nonnull (strstr (error->message, "plugin 'alpha'"));
   g_clear_error (&error);
-  error = query_error (db, "SELECT $1 AS v, $2 AS w", g_variant_new ("(x@as)", (gint64) 1,
-                                                                  g_variant_new_strv (NULL, 0)));
+  error = test_db_query_error (db, "SELECT $1 AS v, $2 AS w", g_variant_new ("(x@as)", (gint64) 1,
+                                                                          g_variant_new_strv (NULL, 0)));
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_PARAMETER);
   g_assert_nonnull (strstr (error->message, "$2"));
   g_assert_nonnull (strstr (error->message, "'as'"));
   g_clear_error (&error);
-  error = query_error (db, "SELECT $1 AS v", g_variant_new ("(xx)", (gint64) 1, (gint64) 2));
-  g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_PARAMETER);
-  g_clear_error (&error);
-  error = query_error (db, "SELECT * FROM kinds WHERE id = $1", NULL);
-  g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_PARAMETER);
-  g_clear_error (&error);
+  test_db_assert_fails (db, "SELECT $1 AS v", g_variant_new ("(xx)", (gint64) 1, (gint64) 2),
+                        BK_DATABASE_ERROR_PARAMETER);
+  test_db_assert_fails (db, "SELECT * FROM kinds WHERE id = $1", NULL, BK_DATABASE_ERROR_PARAMETER);
 
   /* Any other engine error keeps the engine's code. */
-  error = query_error (db, "SELECT * FROM missing_table", NULL);
+  error = test_db_query_error (db, "SELECT * FROM missing_table", NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_FAILED);
   g_assert_nonnull (bk_database_error_get_engine_code (error));
   g_assert_false (bk_database_error_is_unique_violation (error));
@@ -357,7 +206,9 @@ test_database_params (gconstpointer data)
 /* Results as JSON, through the async API --------------------------------------------------------- */
 
 static void
-test_database_json (gconstpointer data)
+test_database_json (BkDatabaseEngine  engine,
+                    const char       *database,
+                    gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -367,18 +218,15 @@ test_database_json (gconstpointer data)
   g_autofree char *text = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
-  db = f.probes[0].database;
-  exec (db, KINDS_TABLE);
-  g_object_unref (query (db, "INSERT INTO kinds (id, i, d, s, bl) VALUES (1, 42, 0.5, 'x\"y', $1), (2, NULL, NULL, NULL, NULL)",
-                         g_variant_new ("(@ay)", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "hi", 2, 1))));
+  db = fixture_start (&f, engine, database, NULL);
+  test_db_exec (db, KINDS_TABLE);
+  g_object_unref (test_db_query (db, "INSERT INTO kinds (id, i, d, s, bl) VALUES (1, 42, 0.5, 'x\"y', $1), (2, NULL, NULL, NULL, NULL)",
+                                 g_variant_new ("(@ay)", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "hi", 2, 1))));
 
-  g_assert_cmpint (bk_database_get_engine (db), ==, g_str_equal (f.engine->name, "sqlite")
-                   ? BK_DATABASE_ENGINE_SQLITE : BK_DATABASE_ENGINE_POSTGRESQL);
+  g_assert_cmpint (bk_database_get_engine (db), ==, f.engine);
   bk_database_query_async (db, "SELECT id, i, d, s, bl FROM kinds ORDER BY id", NULL, NULL,
-                           store_result, &async_result);
-  result = bk_database_query_finish (db, wait_result (&async_result, "the query"), &error);
+                           test_store_result, &async_result);
+  result = bk_database_query_finish (db, test_wait_result (&async_result, "the query"), &error);
   g_assert_no_error (error);
 
   json = bk_database_result_to_json (result);
@@ -449,7 +297,9 @@ body_destroyed (gpointer data)
 #define ITEMS_TABLE "CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)"
 
 static void
-test_database_transaction (gconstpointer data)
+test_database_transaction (BkDatabaseEngine  engine,
+                           const char       *database,
+                           gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -459,21 +309,19 @@ test_database_transaction (gconstpointer data)
   g_autoptr(GAsyncResult) async_result = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
-  db = f.probes[0].database;
-  exec (db, ITEMS_TABLE);
+  db = fixture_start (&f, engine, database, NULL);
+  test_db_exec (db, ITEMS_TABLE);
 
   /* Commit, asynchronously; the data is freed when the call is over. */
   bk_database_run_in_transaction_async (db, insert_body, &commit, body_destroyed, NULL,
-                                        store_result, &async_result);
-  g_assert_true (bk_database_run_in_transaction_finish (db, wait_result (&async_result, "the commit"), &error));
+                                        test_store_result, &async_result);
+  g_assert_true (bk_database_run_in_transaction_finish (db, test_wait_result (&async_result, "the commit"), &error));
   g_assert_no_error (error);
   g_assert_true (commit.destroyed);
   g_assert_cmpint (count_rows (db, "items"), ==, 1);
 
   /* Rollback: the body's error comes back, its insert is undone. */
-  exec (db, "DELETE FROM items");
+  test_db_exec (db, "DELETE FROM items");
   g_assert_false (bk_database_run_in_transaction_sync (db, insert_body, &rollback, NULL, &error));
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_FAILED);
   g_assert_cmpstr (error->message, ==, "attempt 1 fails");
@@ -488,7 +336,7 @@ test_database_transaction (gconstpointer data)
   g_assert_cmpint (count_rows (db, "items"), ==, 1);
 
   /* Five attempts at most. */
-  exec (db, "DELETE FROM items");
+  test_db_exec (db, "DELETE FROM items");
   g_assert_false (bk_database_run_in_transaction_sync (db, insert_body, &exhausted, NULL, &error));
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_BUSY);
   g_assert_cmpint (exhausted.calls, ==, 5);
@@ -510,20 +358,20 @@ test_database_sqlite_busy (void)
   g_autoptr(GAsyncResult) busy_result = NULL;
   g_autoptr(GAsyncResult) retry_result = NULL;
   g_autoptr(GError) error = NULL;
-  Probe probes[2] = { 0 };
+  TestProbe probes[2] = { 0 };
   Body holder = { .hold = TRUE }, busy = { 0 }, waiting = { 0 };
   BkMockLogger *logger;
   BkDatabase *db;
   gint64 deadline;
 
-  backend = start_backend ("", extra, probes, plugin_ids, &error);
+  backend = start_backend (NULL, extra, probes, plugin_ids, &error);
   g_assert_no_error (error);
   db = probes[0].database;
   logger = bk_test_backend_get_service (backend, BK_SERVICE_LOGGER, "alpha");
-  exec (db, ITEMS_TABLE);
+  test_db_exec (db, ITEMS_TABLE);
 
   /* One connection holds the write lock… */
-  bk_database_run_in_transaction_async (db, insert_body, &holder, NULL, NULL, store_result, &held_result);
+  bk_database_run_in_transaction_async (db, insert_body, &holder, NULL, NULL, test_store_result, &held_result);
   wait_for (&holder.started, "the holder");
 
   /* …so another fails with BUSY five times, then gives up… */
@@ -536,7 +384,7 @@ test_database_sqlite_busy (void)
   bk_mock_logger_clear (logger);
 
   /* …or succeeds on a retry once the lock is released. */
-  bk_database_run_in_transaction_async (db, insert_body, &waiting, NULL, NULL, store_result, &retry_result);
+  bk_database_run_in_transaction_async (db, insert_body, &waiting, NULL, NULL, test_store_result, &retry_result);
   deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   while (bk_mock_logger_count (logger, BK_LOG_LEVEL_DEBUG, "Retrying a transaction*") == 0)
     {
@@ -545,9 +393,9 @@ test_database_sqlite_busy (void)
       g_thread_yield ();
     }
   g_atomic_int_set (&holder.release, TRUE);
-  g_assert_true (bk_database_run_in_transaction_finish (db, wait_result (&held_result, "the holder"), &error));
+  g_assert_true (bk_database_run_in_transaction_finish (db, test_wait_result (&held_result, "the holder"), &error));
   g_assert_no_error (error);
-  bk_database_run_in_transaction_finish (db, wait_result (&retry_result, "the retry"), &error);
+  bk_database_run_in_transaction_finish (db, test_wait_result (&retry_result, "the retry"), &error);
   g_assert_no_error (error);
   g_assert_cmpint (waiting.calls, ==, 1);
   g_assert_cmpint (count_rows (db, "items"), ==, 2);
@@ -577,7 +425,9 @@ static const BkDatabaseMigration migrations_v2[] = {
 };
 
 static void
-test_database_migrations (gconstpointer data)
+test_database_migrations (BkDatabaseEngine  engine,
+                          const char       *database,
+                          gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -593,13 +443,11 @@ test_database_migrations (gconstpointer data)
   const BkDatabaseMigration only_last[] = { { "0003_engine", "SELECT no_such_column FROM notes", NULL, NULL } };
   g_autoptr(GAsyncResult) async_result = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
-  db = f.probes[0].database;
+  db = fixture_start (&f, engine, database, NULL);
 
   /* In order (0002 needs 0001's table), once, asynchronously. */
-  bk_database_migrate_async (db, migrations_v1, G_N_ELEMENTS (migrations_v1), NULL, store_result, &async_result);
-  g_assert_true (bk_database_migrate_finish (db, wait_result (&async_result, "the migrations"), &error));
+  bk_database_migrate_async (db, migrations_v1, G_N_ELEMENTS (migrations_v1), NULL, test_store_result, &async_result);
+  g_assert_true (bk_database_migrate_finish (db, test_wait_result (&async_result, "the migrations"), &error));
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (db, "notes"), ==, 2);
   g_assert_cmpint (count_rows (db, "bk_migrations"), ==, 2);
@@ -610,10 +458,10 @@ test_database_migrations (gconstpointer data)
   g_assert_true (bk_database_migrate_sync (db, migrations_v2, G_N_ELEMENTS (migrations_v2), NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (count_rows (db, "notes"), ==, 3);
-  result = query (db, "SELECT body FROM notes WHERE id = 3", NULL);
-  g_assert_cmpstr (bk_database_result_get_string (result, 0, "body"), ==, f.engine->name[0] == 's' ? "sqlite" : "postgresql");
+  result = test_db_query (db, "SELECT body FROM notes WHERE id = 3", NULL);
+  g_assert_cmpstr (bk_database_result_get_string (result, 0, "body"), ==, bk_test_databases_get_engine_name (f.engine));
   g_clear_object (&result);
-  result = query (db, "SELECT name, applied_at FROM bk_migrations ORDER BY name", NULL);
+  result = test_db_query (db, "SELECT name, applied_at FROM bk_migrations ORDER BY name", NULL);
   g_assert_cmpuint (bk_database_result_get_n_rows (result), ==, 3);
   g_assert_cmpstr (bk_database_result_get_string (result, 2, "name"), ==, "0003_engine");
   g_assert_nonnull (bk_database_result_get_string (result, 2, "applied_at"));
@@ -651,7 +499,9 @@ test_database_migrations (gconstpointer data)
 }
 
 static void
-test_database_migrations_resource (gconstpointer data)
+test_database_migrations_resource (BkDatabaseEngine  engine,
+                                   const char       *database,
+                                   gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -659,24 +509,22 @@ test_database_migrations_resource (gconstpointer data)
   g_autoptr(BkDatabaseResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
-  db = f.probes[0].database;
+  db = fixture_start (&f, engine, database, NULL);
 
-  bk_database_migrate_resource_async (db, "/org/libbackend/tests/migrations", NULL, store_result, &async_result);
-  g_assert_true (bk_database_migrate_resource_finish (db, wait_result (&async_result, "the migrations"), &error));
+  bk_database_migrate_resource_async (db, "/org/libbackend/tests/migrations", NULL, test_store_result, &async_result);
+  g_assert_true (bk_database_migrate_resource_finish (db, test_wait_result (&async_result, "the migrations"), &error));
   g_assert_no_error (error);
-  result = query (db, "SELECT body FROM notes ORDER BY id", NULL);
+  result = test_db_query (db, "SELECT body FROM notes ORDER BY id", NULL);
   g_assert_cmpuint (bk_database_result_get_n_rows (result), ==, 2);
-  g_assert_cmpstr (bk_database_result_get_string (result, 0, "body"), ==, f.engine->name[0] == 's' ? "sqlite" : "postgresql");
+  g_assert_cmpstr (bk_database_result_get_string (result, 0, "body"), ==, bk_test_databases_get_engine_name (f.engine));
   g_clear_object (&result);
-  result = query (db, "SELECT name FROM bk_migrations ORDER BY name", NULL);
+  result = test_db_query (db, "SELECT name FROM bk_migrations ORDER BY name", NULL);
   g_assert_cmpuint (bk_database_result_get_n_rows (result), ==, 3);
   g_assert_cmpstr (bk_database_result_get_string (result, 1, "name"), ==, "0002_seed");
   g_clear_object (&async_result);
 
-  bk_database_migrate_resource_async (db, "/org/libbackend/tests/no-such-dir", NULL, store_result, &async_result);
-  g_assert_false (bk_database_migrate_resource_finish (db, wait_result (&async_result, "the migrations"), &error));
+  bk_database_migrate_resource_async (db, "/org/libbackend/tests/no-such-dir", NULL, test_store_result, &async_result);
+  g_assert_false (bk_database_migrate_resource_finish (db, test_wait_result (&async_result, "the migrations"), &error));
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_MIGRATION);
   g_assert_nonnull (strstr (error->message, "/org/libbackend/tests/no-such-dir"));
 
@@ -685,20 +533,19 @@ test_database_migrations_resource (gconstpointer data)
 }
 
 static void
-test_database_migrations_skip (gconstpointer data)
+test_database_migrations_skip (BkDatabaseEngine  engine,
+                               const char       *database,
+                               gconstpointer     data)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
 
   /* Per plugin: alpha skips, beta migrates. */
-  if (!fixture_start (&f, data, "\"plugin\":{\"alpha\":{\"skipMigrations\":true}}"))
-    return;
+  fixture_start (&f, engine, database, "\"plugin\":{\"alpha\":{\"skipMigrations\":true}}");
   g_assert_true (bk_database_migrate_sync (f.probes[0].database, migrations_v1, G_N_ELEMENTS (migrations_v1),
                                            NULL, &error));
   g_assert_no_error (error);
-  error = query_error (f.probes[0].database, "SELECT * FROM bk_migrations", NULL);
-  g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_FAILED);
-  g_clear_error (&error);
+  test_db_assert_fails (f.probes[0].database, "SELECT * FROM bk_migrations", NULL, BK_DATABASE_ERROR_FAILED);
   g_assert_true (bk_database_migrate_sync (f.probes[1].database, migrations_v1, G_N_ELEMENTS (migrations_v1),
                                            NULL, &error));
   g_assert_cmpint (count_rows (f.probes[1].database, "notes"), ==, 2);
@@ -713,22 +560,23 @@ check_isolation (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
 
-  exec (f->probes[0].database, ITEMS_TABLE);
-  exec (f->probes[0].database, "INSERT INTO items (id, name) VALUES (1, 'alpha')");
-  error = query_error (f->probes[1].database, "SELECT * FROM items", NULL);
+  test_db_exec (f->probes[0].database, ITEMS_TABLE);
+  test_db_exec (f->probes[0].database, "INSERT INTO items (id, name) VALUES (1, 'alpha')");
+  error = test_db_query_error (f->probes[1].database, "SELECT * FROM items", NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_FAILED);
-  exec (f->probes[1].database, ITEMS_TABLE);
+  test_db_exec (f->probes[1].database, ITEMS_TABLE);
   g_assert_cmpint (count_rows (f->probes[1].database, "items"), ==, 0);
   g_assert_cmpint (count_rows (f->probes[0].database, "items"), ==, 1);
 }
 
 static void
-test_database_isolation (gconstpointer data)
+test_database_isolation (BkDatabaseEngine  engine,
+                         const char       *database,
+                         gconstpointer     data)
 {
   Fixture f = { 0 };
 
-  if (!fixture_start (&f, data, NULL))
-    return;
+  fixture_start (&f, engine, database, NULL);
   check_isolation (&f);
   fixture_stop (&f);
 }
@@ -742,46 +590,45 @@ test_database_sqlite_files (void)
   g_autofree char *alpha = g_build_filename (data_dir, "alpha.sqlite", NULL);
   g_autofree char *beta = g_build_filename (data_dir, "beta.sqlite", NULL);
   Fixture f = { 0 };
-  Engine engine = { "sqlite", sqlite_memory_config };
 
   /* Each plugin has its own file, in a directory made for it. */
-  fixture_start (&f, &engine, extra);
+  fixture_start (&f, BK_DATABASE_ENGINE_SQLITE, NULL, extra);
   check_isolation (&f);
   g_assert_true (g_file_test (alpha, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (beta, G_FILE_TEST_IS_REGULAR));
   fixture_stop (&f);
 
   /* The data survives a restart. */
-  fixture_start (&f, &engine, extra);
+  fixture_start (&f, BK_DATABASE_ENGINE_SQLITE, NULL, extra);
   g_assert_cmpint (count_rows (f.probes[0].database, "items"), ==, 1);
   fixture_stop (&f);
 }
 
 static void
-test_database_unique (gconstpointer data)
+test_database_unique (BkDatabaseEngine  engine,
+                      const char       *database,
+                      gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
   g_autoptr(GError) error = NULL;
 
-  if (!fixture_start (&f, data, NULL))
-    return;
-  db = f.probes[0].database;
-  exec (db, ITEMS_TABLE);
-  exec (db, "INSERT INTO items (id, name) VALUES (1, 'one')");
+  db = fixture_start (&f, engine, database, NULL);
+  test_db_exec (db, ITEMS_TABLE);
+  test_db_exec (db, "INSERT INTO items (id, name) VALUES (1, 'one')");
 
-  error = query_error (db, "INSERT INTO items (id, name) VALUES (1, 'other')", NULL);
+  error = test_db_query_error (db, "INSERT INTO items (id, name) VALUES (1, 'other')", NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_UNIQUE_VIOLATION);
   g_assert_true (bk_database_error_is_unique_violation (error));
   g_assert_nonnull (strstr (error->message, "plugin 'alpha'"));
   g_clear_error (&error);
 
-  error = query_error (db, "INSERT INTO items (id, name) VALUES (2, 'one')", NULL);
+  error = test_db_query_error (db, "INSERT INTO items (id, name) VALUES (2, 'one')", NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_UNIQUE_VIOLATION);
   g_assert_true (bk_database_error_is_unique_violation (error));
   g_clear_error (&error);
 
-  error = query_error (db, "INSERT INTO items (id, name) VALUES (3, NULL)", NULL);
+  error = test_db_query_error (db, "INSERT INTO items (id, name) VALUES (3, NULL)", NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_CONSTRAINT);
   g_assert_false (bk_database_error_is_unique_violation (error));
 
@@ -794,15 +641,15 @@ test_database_sqlite_engine_codes (void)
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
 
-  fixture_start (&f, &engines[0], NULL);
-  exec (f.probes[0].database, ITEMS_TABLE);
-  exec (f.probes[0].database, "INSERT INTO items (id, name) VALUES (1, 'one')");
-  error = query_error (f.probes[0].database, "INSERT INTO items (id, name) VALUES (1, 'two')", NULL);
+  fixture_start (&f, BK_DATABASE_ENGINE_SQLITE, NULL, NULL);
+  test_db_exec (f.probes[0].database, ITEMS_TABLE);
+  test_db_exec (f.probes[0].database, "INSERT INTO items (id, name) VALUES (1, 'one')");
+  error = test_db_query_error (f.probes[0].database, "INSERT INTO items (id, name) VALUES (1, 'two')", NULL);
   g_assert_cmpstr (bk_database_error_get_engine_code (error), ==, "SQLITE_CONSTRAINT_PRIMARYKEY");
   g_assert_cmpstr (error->message, ==,
                    "UNIQUE constraint failed: items.id (plugin 'alpha', SQLITE_CONSTRAINT_PRIMARYKEY)");
   g_clear_error (&error);
-  error = query_error (f.probes[0].database, "INSERT INTO items (id, name) VALUES (2, 'one')", NULL);
+  error = test_db_query_error (f.probes[0].database, "INSERT INTO items (id, name) VALUES (2, 'one')", NULL);
   g_assert_cmpstr (bk_database_error_get_engine_code (error), ==, "SQLITE_CONSTRAINT_UNIQUE");
   fixture_stop (&f);
 }
@@ -812,26 +659,29 @@ test_database_sqlite_engine_codes (void)
   "SELECT MAX(x) AS m FROM c"
 
 static void
-test_database_timeout (gconstpointer data)
+test_database_timeout (BkDatabaseEngine  engine,
+                       const char       *database,
+                       gconstpointer     data)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(BkDatabaseResult) result = NULL;
 
-  if (!fixture_start (&f, data, "\"plugin\":{\"alpha\":{\"statementTimeout\":\"100ms\"}}"))
-    return;
-  error = query_error (f.probes[0].database, LONG_QUERY, NULL);
+  fixture_start (&f, engine, database, "\"plugin\":{\"alpha\":{\"statementTimeout\":\"100ms\"}}");
+  error = test_db_query_error (f.probes[0].database, LONG_QUERY, NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_TIMEOUT);
   g_assert_nonnull (strstr (error->message, "plugin 'alpha'"));
 
   /* The connection is still good, and short statements pass. */
-  result = query (f.probes[0].database, "SELECT 1 AS one", NULL);
+  result = test_db_query (f.probes[0].database, "SELECT 1 AS one", NULL);
   g_assert_cmpint (bk_database_result_get_int64 (result, 0, "one"), ==, 1);
   fixture_stop (&f);
 }
 
 static void
-test_database_cancel (gconstpointer data)
+test_database_cancel (BkDatabaseEngine  engine,
+                      const char       *database,
+                      gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -840,15 +690,13 @@ test_database_cancel (gconstpointer data)
   g_autoptr(GError) error = NULL;
   Body body = { .long_sql = LONG_QUERY };
 
-  if (!fixture_start (&f, data, NULL))
-    return;
-  db = f.probes[0].database;
-  exec (db, ITEMS_TABLE);
+  db = fixture_start (&f, engine, database, NULL);
+  test_db_exec (db, ITEMS_TABLE);
 
-  bk_database_run_in_transaction_async (db, insert_body, &body, NULL, cancellable, store_result, &async_result);
+  bk_database_run_in_transaction_async (db, insert_body, &body, NULL, cancellable, test_store_result, &async_result);
   wait_for (&body.started, "the long statement");
   g_cancellable_cancel (cancellable);
-  g_assert_false (bk_database_run_in_transaction_finish (db, wait_result (&async_result, "the cancellation"), &error));
+  g_assert_false (bk_database_run_in_transaction_finish (db, test_wait_result (&async_result, "the cancellation"), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (body.calls, ==, 1);
 
@@ -861,7 +709,9 @@ test_database_cancel (gconstpointer data)
 /* Shutdown --------------------------------------------------------------------------------------- */
 
 static void
-test_database_shutdown (gconstpointer data)
+test_database_shutdown (BkDatabaseEngine  engine,
+                        const char       *database,
+                        gconstpointer     data)
 {
   Fixture f = { 0 };
   BkDatabase *db;
@@ -871,27 +721,25 @@ test_database_shutdown (gconstpointer data)
   g_autoptr(GError) error = NULL;
   Body body = { .long_sql = LONG_QUERY };
 
-  if (!fixture_start (&f, data, NULL))
-    return;
-  db = f.probes[0].database;
-  exec (db, ITEMS_TABLE);
+  db = fixture_start (&f, engine, database, NULL);
+  test_db_exec (db, ITEMS_TABLE);
   root_lifecycle = bk_test_backend_get_service (f.backend, BK_SERVICE_ROOT_LIFECYCLE, NULL);
 
   /* A running statement is interrupted, later calls fail. */
-  bk_database_run_in_transaction_async (db, insert_body, &body, NULL, NULL, store_result, &running);
+  bk_database_run_in_transaction_async (db, insert_body, &body, NULL, NULL, test_store_result, &running);
   wait_for (&body.started, "the long statement");
   bk_mock_lifecycle_trigger (root_lifecycle, BK_LIFECYCLE_PHASE_SHUTDOWN);
 
-  g_assert_false (bk_database_run_in_transaction_finish (db, wait_result (&running, "the interrupted statement"), &error));
+  g_assert_false (bk_database_run_in_transaction_finish (db, test_wait_result (&running, "the interrupted statement"), &error));
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_CLOSED);
   g_assert_nonnull (strstr (error->message, "plugin 'alpha'"));
   g_clear_error (&error);
 
-  bk_database_query_async (db, "SELECT 1", NULL, NULL, store_result, &later);
-  g_assert_null (bk_database_query_finish (db, wait_result (&later, "the later query"), &error));
+  bk_database_query_async (db, "SELECT 1", NULL, NULL, test_store_result, &later);
+  g_assert_null (bk_database_query_finish (db, test_wait_result (&later, "the later query"), &error));
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_CLOSED);
   g_clear_error (&error);
-  error = query_error (f.probes[1].database, "SELECT 1", NULL);
+  error = test_db_query_error (f.probes[1].database, "SELECT 1", NULL);
   g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_CLOSED);
 
   g_clear_object (&running);
@@ -929,10 +777,10 @@ test_database_config_error (gconstpointer data)
   const ConfigCase *c = data;
   g_autoptr(BkTestBackend) backend = NULL;
   g_autoptr(GError) error = NULL;
-  Probe probes[2] = { 0 };
+  TestProbe probes[2] = { 0 };
   const char *ids[] = { "alpha", NULL };
 
-  backend = start_backend ("", c->members, probes, ids, &error);
+  backend = start_backend (NULL, c->members, probes, ids, &error);
   g_assert_null (backend);
   g_assert_nonnull (error);
   g_test_message ("%s", error->message);
@@ -961,35 +809,23 @@ test_database_testkit_default (void)
     {
       g_autoptr(BkTestBackend) backend = bk_test_backend_new ();
       g_autoptr(GError) error = NULL;
-      Probe probes[2] = { 0 };
+      TestProbe probes[2] = { 0 };
 
       bk_test_backend_add (backend, bk_service_factory_new (BK_SERVICE_ROOT_CONFIG, create_static_config,
                                                             NULL, NULL, NULL));
-      bk_test_backend_add (backend, bk_plugin_new ("alpha", probe_register, &probes[0], NULL));
-      bk_test_backend_add (backend, bk_plugin_new ("beta", probe_register, &probes[1], NULL));
+      bk_test_backend_add (backend, test_probe_plugin_new ("alpha", &probes[0]));
+      bk_test_backend_add (backend, test_probe_plugin_new ("beta", &probes[1]));
       g_assert_true (bk_test_backend_launch (backend, &error));
       g_assert_no_error (error);
       g_assert_cmpint (bk_database_get_engine (probes[0].database), ==, BK_DATABASE_ENGINE_SQLITE);
       g_assert_true (probes[0].database != probes[1].database);
 
       /* Nothing survives from the previous run: it was in memory. */
-      exec (probes[0].database, ITEMS_TABLE);
+      test_db_exec (probes[0].database, ITEMS_TABLE);
       g_assert_false (g_file_test ("alpha.sqlite", G_FILE_TEST_EXISTS));
 
       bk_test_backend_stop (backend, &error);
       g_assert_no_error (error);
-    }
-}
-
-static void
-add_engine_test (const char    *path,
-                 GTestDataFunc  func)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (engines); i++)
-    {
-      g_autofree char *full = g_strdup_printf ("%s/%s", path, engines[i].name);
-
-      g_test_add_data_func (full, &engines[i], func);
     }
 }
 
@@ -999,17 +835,17 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  add_engine_test ("/database/params", test_database_params);
-  add_engine_test ("/database/json", test_database_json);
-  add_engine_test ("/database/transaction", test_database_transaction);
-  add_engine_test ("/database/migrations", test_database_migrations);
-  add_engine_test ("/database/migrations/resource", test_database_migrations_resource);
-  add_engine_test ("/database/migrations/skip", test_database_migrations_skip);
-  add_engine_test ("/database/isolation", test_database_isolation);
-  add_engine_test ("/database/unique", test_database_unique);
-  add_engine_test ("/database/timeout", test_database_timeout);
-  add_engine_test ("/database/cancel", test_database_cancel);
-  add_engine_test ("/database/shutdown", test_database_shutdown);
+  bk_test_databases_add_test ("/database/params", NULL, test_database_params);
+  bk_test_databases_add_test ("/database/json", NULL, test_database_json);
+  bk_test_databases_add_test ("/database/transaction", NULL, test_database_transaction);
+  bk_test_databases_add_test ("/database/migrations", NULL, test_database_migrations);
+  bk_test_databases_add_test ("/database/migrations/resource", NULL, test_database_migrations_resource);
+  bk_test_databases_add_test ("/database/migrations/skip", NULL, test_database_migrations_skip);
+  bk_test_databases_add_test ("/database/isolation", NULL, test_database_isolation);
+  bk_test_databases_add_test ("/database/unique", NULL, test_database_unique);
+  bk_test_databases_add_test ("/database/timeout", NULL, test_database_timeout);
+  bk_test_databases_add_test ("/database/cancel", NULL, test_database_cancel);
+  bk_test_databases_add_test ("/database/shutdown", NULL, test_database_shutdown);
   g_test_add_func ("/database/sqlite/busy", test_database_sqlite_busy);
   g_test_add_func ("/database/sqlite/files", test_database_sqlite_files);
   g_test_add_func ("/database/sqlite/engine-codes", test_database_sqlite_engine_codes);

@@ -11,27 +11,8 @@
 #include <string.h>
 
 #include <libpq-fe.h>
-#include <libbackend-test-utils.h>
 
-#define GUARD_SECONDS 20
-
-/* The server, or %NULL when the binaries are not installed: the test is
- * skipped then. */
-static BkTestPostgres *
-get_server (void)
-{
-  g_autoptr(GError) error = NULL;
-  BkTestPostgres *postgres = bk_test_postgres_get (&error);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    {
-      g_test_skip (error->message);
-      return NULL;
-    }
-  g_assert_no_error (error);
-  g_assert_nonnull (postgres);
-  return postgres;
-}
+#include "test-util.h"
 
 /* Runs @sql on a new connection to @conninfo and gives the first value of
  * its result, or "" for a command. */
@@ -172,7 +153,7 @@ test_test_postgres_start (void)
   gint64 start;
 
   start = g_get_monotonic_time ();
-  postgres = get_server ();
+  postgres = test_postgres_server ();
   if (postgres == NULL)
     return;
   g_test_message ("PostgreSQL ready %.0f ms after the first bk_test_postgres_get()",
@@ -194,7 +175,7 @@ test_test_postgres_start (void)
 static void
 test_test_postgres_reuse (void)
 {
-  BkTestPostgres *postgres = get_server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   gint64 start;
   GPid pid;
 
@@ -203,7 +184,7 @@ test_test_postgres_reuse (void)
   pid = query_postmaster_pid (bk_test_postgres_get_conninfo (postgres), NULL);
   start = g_get_monotonic_time ();
 
-  g_assert_true (get_server () == postgres);
+  g_assert_true (test_postgres_server () == postgres);
   g_test_message ("Second bk_test_postgres_get(): %.3f ms",
                   (g_get_monotonic_time () - start) / 1000.0);
   g_assert_cmpint (query_postmaster_pid (bk_test_postgres_get_conninfo (postgres), NULL), ==, pid);
@@ -212,7 +193,7 @@ test_test_postgres_reuse (void)
 static void
 test_test_postgres_databases (void)
 {
-  BkTestPostgres *postgres = get_server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_autoptr(GError) error = NULL;
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
@@ -267,7 +248,7 @@ test_test_postgres_stopped_at_exit (void)
   g_auto(GStrv) lines = NULL;
   GPid pid;
 
-  if (get_server () == NULL)
+  if (test_postgres_server () == NULL)
     return;
   lines = run_helper_process ("exit", NULL);
 
@@ -297,7 +278,7 @@ test_test_postgres_stopped_when_killed (void)
   guint guard;
   GPid pid;
 
-  if (get_server () == NULL)
+  if (test_postgres_server () == NULL)
     return;
   lines = run_helper_process ("kill", NULL);
 
@@ -306,7 +287,7 @@ test_test_postgres_stopped_when_killed (void)
   g_assert_cmpint (pid, >, 0);
 
   /* No atexit() ran: the watcher stops the server on its own. */
-  guard = g_timeout_add_seconds (GUARD_SECONDS, set_flag, &timed_out);
+  guard = g_timeout_add_seconds (TEST_GUARD_SECONDS, set_flag, &timed_out);
   while (!timed_out && (!process_is_gone (pid) || g_file_test (lines[1], G_FILE_TEST_EXISTS)))
     {
       guint id = g_timeout_add (10, set_flag, &tick);
@@ -324,7 +305,7 @@ test_test_postgres_stopped_when_killed (void)
 static void
 test_test_postgres_external (void)
 {
-  BkTestPostgres *postgres = get_server ();
+  BkTestPostgres *postgres = test_postgres_server ();
   g_autofree char *url = NULL;
   g_auto(GStrv) lines = NULL;
   g_autofree char *expected_prefix = NULL;

@@ -1319,6 +1319,143 @@ test_testkit_tester_ownership (void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* BkTestDatabases                                                          */
+/* ------------------------------------------------------------------------ */
+
+static gboolean
+database_probe_init (BkDeps   *deps,
+                     gpointer  user_data,
+                     GError  **error)
+{
+  *(BkDatabase **) user_data = bk_deps_get (deps, BK_SERVICE_DATABASE);
+  return TRUE;
+}
+
+static void
+database_probe_register (BkPluginEnv *env,
+                         gpointer     user_data)
+{
+  bk_plugin_env_register_init (env, database_probe_init, user_data, NULL, BK_SERVICE_DATABASE, NULL);
+}
+
+/* Starts a backend with `backend.database: <database>` and a plugin whose
+ * database goes to *@db. */
+static BkTestBackend *
+start_database_backend (const char  *database,
+                        BkDatabase **db)
+{
+  g_autofree char *json = g_strdup_printf ("{\"backend\":{\"database\":%s}}", database);
+  g_autoptr(GError) error = NULL;
+  BkTestBackend *backend;
+
+  backend = bk_test_backend_start (&error, bk_mock_root_config_factory_new (json),
+                                   bk_plugin_new ("probe", database_probe_register, db, NULL), NULL);
+  g_assert_no_error (error);
+  return backend;
+}
+
+static void
+stop_database_backend (BkTestBackend *backend)
+{
+  g_autoptr(GError) error = NULL;
+
+  bk_test_backend_stop (backend, &error);
+  g_assert_no_error (error);
+  g_object_unref (backend);
+}
+
+/* Whether @db has the table `marker`. */
+static gboolean
+has_marker (BkDatabase *db)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BkDatabaseResult) result = bk_database_query_sync (db, "SELECT COUNT(*) AS n FROM marker",
+                                                               NULL, NULL, &error);
+
+  if (result == NULL)
+    g_assert_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_FAILED);
+  return result != NULL;
+}
+
+/* The body that bk_test_databases_add_test() runs once per engine: under
+ * its engine's path, with a config for that engine, whose database is
+ * empty and is not the next call's. */
+static void
+test_testkit_databases_each (BkDatabaseEngine  engine,
+                             const char       *database,
+                             gconstpointer     data)
+{
+  const char *name = bk_test_databases_get_engine_name (engine);
+  g_autofree char *suffix = g_strconcat ("/", name, NULL);
+  g_autofree char *next = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(BkDatabaseResult) created = NULL;
+  g_autoptr(GError) error = NULL;
+  BkTestBackend *backend;
+  BkDatabase *db = NULL;
+  JsonObject *config;
+
+  g_assert_cmpstr (data, ==, "the data");
+  g_assert_true (g_str_has_suffix (g_test_get_path (), suffix));
+  if (g_test_subprocess ())   /* for /testkit/databases/add-test */
+    g_print ("the body ran on %s\n", name);
+
+  node = json_from_string (database, &error);
+  g_assert_no_error (error);
+  config = json_node_get_object (node);
+  if (engine == BK_DATABASE_ENGINE_SQLITE)
+    g_assert_cmpstr (database, ==, "{\"client\":\"better-sqlite3\",\"connection\":\":memory:\"}");
+  else
+    {
+      g_assert_cmpstr (json_object_get_string_member (config, "client"), ==, "pg");
+      g_assert_cmpstr (json_object_get_string_member (config, "pluginDivisionMode"), ==, "schema");
+      g_assert_nonnull (strstr (json_object_get_string_member (config, "connection"), " dbname=bk_test_"));
+    }
+
+  /* Empty; a table made in it… */
+  backend = start_database_backend (database, &db);
+  g_assert_cmpint (bk_database_get_engine (db), ==, engine);
+  g_assert_false (has_marker (db));
+  created = bk_database_query_sync (db, "CREATE TABLE marker (id INTEGER)", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (has_marker (db));
+  stop_database_backend (backend);
+
+  /* …is not in the next call's database… */
+  next = bk_test_databases_dup_config (engine, &error);
+  g_assert_no_error (error);
+  if (engine == BK_DATABASE_ENGINE_POSTGRESQL)
+    g_assert_cmpstr (next, !=, database);
+  backend = start_database_backend (next, &db);
+  g_assert_false (has_marker (db));
+  stop_database_backend (backend);
+
+  /* …and stays in its own on PostgreSQL (SQLite in memory ends with its
+   * backend). */
+  backend = start_database_backend (database, &db);
+  g_assert_cmpint (has_marker (db), ==, engine == BK_DATABASE_ENGINE_POSTGRESQL);
+  stop_database_backend (backend);
+}
+
+static void
+test_testkit_databases_add_test (void)
+{
+  g_test_summary ("bk_test_databases_add_test registers its body as <path>/sqlite and "
+                  "<path>/postgresql, and both run");
+
+  for (BkDatabaseEngine engine = BK_DATABASE_ENGINE_SQLITE; engine <= BK_DATABASE_ENGINE_POSTGRESQL; engine++)
+    {
+      const char *name = bk_test_databases_get_engine_name (engine);
+      g_autofree char *path = g_strconcat ("/testkit/databases/each/", name, NULL);
+      g_autofree char *ran = g_strconcat ("*the body ran on ", name, "*", NULL);
+
+      g_test_trap_subprocess (path, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      g_test_trap_assert_stdout (ran);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
 
 int
 main (int   argc,
@@ -1369,6 +1506,9 @@ main (int   argc,
   g_test_add_func ("/testkit/tester/missing-dependency", test_testkit_tester_missing_dependency);
   g_test_add_func ("/testkit/tester/core-mock", test_testkit_tester_core_mock);
   g_test_add_func ("/testkit/tester/ownership", test_testkit_tester_ownership);
+
+  bk_test_databases_add_test ("/testkit/databases/each", "the data", test_testkit_databases_each);
+  g_test_add_func ("/testkit/databases/add-test", test_testkit_databases_add_test);
 
   return g_test_run ();
 }

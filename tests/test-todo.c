@@ -3,9 +3,9 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Engine-neutral tests run once per engine (`/todo/<behaviour>/<engine>`);
- * the PostgreSQL variants skip only when Debian's postgresql binaries are
- * absent.
+ * Engine-neutral tests run once per engine through bk_test_databases_add_test
+ * (`/todo/<behaviour>/<engine>`); the PostgreSQL variants skip only when
+ * Debian's postgresql binaries are absent.
  */
 
 #include <string.h>
@@ -15,72 +15,18 @@
 
 #include "todo-plugin.h"
 
-/* Engines ----------------------------------------------------------------------------------------- */
-
-typedef struct
-{
-  const char *name;
-  /* The members of `backend.database` ("" for the default: SQLite in
-   * memory), or NULL to skip (after g_test_skip()). */
-  char *(*config) (void);
-} Engine;
-
-static char *
-sqlite_config (void)
-{
-  return g_strdup ("");
-}
-
-static BkTestPostgres *
-postgres_server (void)
-{
-  g_autoptr(GError) error = NULL;
-  BkTestPostgres *server = bk_test_postgres_get (&error);
-
-  if (server == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    {
-      g_test_skip (error->message);
-      return NULL;
-    }
-  g_assert_no_error (error);
-  return server;
-}
-
-/* A fresh database on the private server; the plugin's schema in it. */
-static char *
-postgresql_config (void)
-{
-  BkTestPostgres *server = postgres_server ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *conninfo = NULL;
-  g_autofree char *quoted = NULL;
-
-  if (server == NULL)
-    return NULL;
-  conninfo = bk_test_postgres_create_database (server, &error);
-  g_assert_no_error (error);
-  quoted = g_strescape (conninfo, NULL);
-  return g_strdup_printf ("\"client\":\"pg\",\"pluginDivisionMode\":\"schema\",\"connection\":\"%s\"",
-                          quoted);
-}
-
-static const Engine engines[] = {
-  { "sqlite", sqlite_config },
-  { "postgresql", postgresql_config },
-};
-
 /* Backends ---------------------------------------------------------------------------------------- */
 
 /* Starts a backend with the todo plugin, @features (NULL-terminated,
- * transfer full) and `backend.database: {<members>}`. */
+ * transfer full) and `backend.database: <database>` (a JSON object). */
 static BkTestBackend *
-start_todo (const char *members,
+start_todo (const char *database,
             gpointer    first_feature,
             ...)
 {
   g_autoptr(BkTestBackend) backend = bk_test_backend_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *json = g_strdup_printf ("{\"backend\":{\"database\":{%s}}}", members);
+  g_autofree char *json = g_strdup_printf ("{\"backend\":{\"database\":%s}}", database);
   va_list args;
 
   bk_test_backend_add (backend, bk_mock_root_config_factory_new (json));
@@ -168,16 +114,14 @@ check_error (BkTestBackend *backend,
 /* CRUD -------------------------------------------------------------------------------------------- */
 
 static void
-test_todo_crud (gconstpointer data)
+test_todo_crud (BkDatabaseEngine  engine,
+                const char       *database,
+                gconstpointer     data)
 {
-  const Engine *engine = data;
-  g_autofree char *members = engine->config ();
   g_autoptr(BkTestBackend) backend = NULL;
   g_autoptr(BkTestResponse) created = NULL;
 
-  if (members == NULL)
-    return;
-  backend = start_todo (members, NULL);
+  backend = start_todo (database, NULL);
 
   check (backend, "GET", "/api/todo/todos", NULL, 200, "{\"items\":[],\"total\":0}");
 
@@ -217,16 +161,14 @@ test_todo_crud (gconstpointer data)
 
 /* Unknown ids: 404 with Backstage's error body, for every method. */
 static void
-test_todo_not_found (gconstpointer data)
+test_todo_not_found (BkDatabaseEngine  engine,
+                     const char       *database,
+                     gconstpointer     data)
 {
-  const Engine *engine = data;
-  g_autofree char *members = engine->config ();
   g_autoptr(BkTestBackend) backend = NULL;
   const char *ids[] = { "42", "0", "-1", "abc", "99999999999999999999" };
 
-  if (members == NULL)
-    return;
-  backend = start_todo (members, NULL);
+  backend = start_todo (database, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
     {
@@ -277,10 +219,10 @@ list_ids (BkTestBackend *backend,
   } G_STMT_END
 
 static void
-test_todo_list (gconstpointer data)
+test_todo_list (BkDatabaseEngine  engine,
+                const char       *database,
+                gconstpointer     data)
 {
-  const Engine *engine = data;
-  g_autofree char *members = engine->config ();
   g_autoptr(BkTestBackend) backend = NULL;
   const char *bad_queries[][2] = {
     { "limit=0", "Invalid query parameter 'limit', expected an integer from 1 to 100, got '0'" },
@@ -289,9 +231,7 @@ test_todo_list (gconstpointer data)
     { "offset=-1", "Invalid query parameter 'offset', expected an integer from 0 to 2147483647, got '-1'" },
   };
 
-  if (members == NULL)
-    return;
-  backend = start_todo (members, NULL);
+  backend = start_todo (database, NULL);
 
   for (guint i = 1; i <= 25; i++)
     {
@@ -339,10 +279,10 @@ test_todo_list (gconstpointer data)
 /* Validation ---------------------------------------------------------------------------------------- */
 
 static void
-test_todo_validation (gconstpointer data)
+test_todo_validation (BkDatabaseEngine  engine,
+                      const char       *database,
+                      gconstpointer     data)
 {
-  const Engine *engine = data;
-  g_autofree char *members = engine->config ();
   g_autoptr(BkTestBackend) backend = NULL;
   g_autofree char *longest = NULL;
   g_autofree char *too_long = NULL;
@@ -366,9 +306,7 @@ test_todo_validation (gconstpointer data)
     { "{\"tittle\":\"x\"}", "Unknown field 'tittle' in request body, expected 'title' or 'done'" },
   };
 
-  if (members == NULL)
-    return;
-  backend = start_todo (members, NULL);
+  backend = start_todo (database, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (bad_creates); i++)
     check_error (backend, "POST", "/api/todo/todos", bad_creates[i][0], 400, "InputError", bad_creates[i][1]);
@@ -422,26 +360,26 @@ test_todo_validation (gconstpointer data)
 
 /* The module no-shouting, through todo.validators. */
 static void
-test_todo_module_no_shouting (gconstpointer data)
+test_todo_module_no_shouting (BkDatabaseEngine  engine,
+                              const char       *database,
+                              gconstpointer     data)
 {
-  const Engine *engine = data;
-  g_autofree char *members = engine->config ();
   g_autoptr(BkTestBackend) backend = NULL;
+  g_autofree char *fresh = NULL;
+  g_autoptr(GError) error = NULL;
   const char *refused = "Field 'title' in request body was refused by the rule 'no-shouting': "
                         "titles must not be written in capitals only";
 
-  if (members == NULL)
-    return;
-
   /* Without the module, capitals are fine. */
-  backend = start_todo (members, NULL);
+  backend = start_todo (database, NULL);
   check (backend, "POST", "/api/todo/todos", "{\"title\":\"BUY MILK\"}", 201,
          "{\"id\":\"1\",\"title\":\"BUY MILK\",\"done\":false}");
   stop_todo (&backend);
-  g_free (members);
 
-  members = engine->config ();
-  backend = start_todo (members, todo_module_no_shouting_new (), NULL);
+  /* With it, on a fresh database. */
+  fresh = bk_test_databases_dup_config (engine, &error);
+  g_assert_no_error (error);
+  backend = start_todo (fresh, todo_module_no_shouting_new (), NULL);
   check_error (backend, "POST", "/api/todo/todos", "{\"title\":\"BUY MILK!\"}", 400, "InputError", refused);
   check_error (backend, "POST", "/api/todo/todos", "{\"title\":\"ÁGUA 2L\"}", 400, "InputError", refused);
   check (backend, "POST", "/api/todo/todos", "{\"title\":\"Buy MILK\"}", 201,
@@ -506,20 +444,15 @@ recorder_register (BkModuleEnv *env,
 }
 
 static void
-test_todo_extension_points (gconstpointer data)
+test_todo_extension_points (BkDatabaseEngine  engine,
+                            const char       *database,
+                            gconstpointer     data)
 {
-  const Engine *engine = data;
-  g_autofree char *members = engine->config ();
   g_autoptr(BkTestBackend) backend = NULL;
   Recorder recorder = { g_ptr_array_new_with_free_func (g_free) };
   const char *expected[] = { "created 1 Buy milk", "updated 1 Buy milk (done)", "deleted 1 Buy milk (done)" };
 
-  if (members == NULL)
-    {
-      g_ptr_array_unref (recorder.events);
-      return;
-    }
-  backend = start_todo (members,
+  backend = start_todo (database,
                         todo_module_no_shouting_new (),
                         bk_module_new ("todo", "recorder", recorder_register, &recorder, NULL),
                         NULL);
@@ -550,17 +483,13 @@ test_todo_extension_points (gconstpointer data)
 /* Without its table (skipMigrations), every call fails in the database:
  * 500, with a short message (the engine's goes to the log). */
 static void
-test_todo_database_error (gconstpointer data)
+test_todo_database_error (BkDatabaseEngine  engine,
+                          const char       *database,
+                          gconstpointer     data)
 {
-  const Engine *engine = data;
-  g_autofree char *engine_members = engine->config ();
-  g_autofree char *members = NULL;
-  g_autoptr(BkTestBackend) backend = NULL;
-
-  if (engine_members == NULL)
-    return;
-  members = g_strconcat (engine_members, engine_members[0] != '\0' ? "," : "", "\"skipMigrations\":true", NULL);
-  backend = start_todo (members, NULL);
+  /* `{"skipMigrations":true,<the members of database>}` */
+  g_autofree char *skipping = g_strdup_printf ("{\"skipMigrations\":true,%s", database + 1);
+  g_autoptr(BkTestBackend) backend = start_todo (skipping, NULL);
 
   check_error (backend, "GET", "/api/todo/todos", NULL, 500, "Error", "Failed to list todos, database error");
   check_error (backend, "POST", "/api/todo/todos", "{\"title\":\"x\"}", 500, "Error",
@@ -579,10 +508,10 @@ test_todo_database_error (gconstpointer data)
 static void
 test_todo_postgresql_unavailable (void)
 {
-  g_autofree char *members = postgresql_config ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *database = bk_test_databases_dup_config (BK_DATABASE_ENGINE_POSTGRESQL, &error);
   BkTestPostgres *server;
   g_autoptr(BkTestBackend) backend = NULL;
-  g_autoptr(GError) error = NULL;
   const char *unavailable[][4] = {
     { "GET", "/api/todo/todos", NULL, "Failed to list todos, the database is unavailable" },
     { "POST", "/api/todo/todos", "{\"title\":\"Lost\"}", "Failed to create the todo, the database is unavailable" },
@@ -591,10 +520,14 @@ test_todo_postgresql_unavailable (void)
     { "DELETE", "/api/todo/todos/1", NULL, "Failed to delete the todo, the database is unavailable" },
   };
 
-  if (members == NULL)
-    return;
-  server = postgres_server ();
-  backend = start_todo (members, NULL);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    {
+      g_test_skip (error->message);
+      return;
+    }
+  g_assert_no_error (error);
+  server = bk_test_postgres_get (NULL);   /* the server of the database above */
+  backend = start_todo (database, NULL);
   check (backend, "POST", "/api/todo/todos", "{\"title\":\"Buy milk\"}", 201,
          "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":false}");
 
@@ -627,15 +560,15 @@ test_todo_sqlite_survives_restart (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(BkTestDirectory) directory = bk_test_directory_new (&error);
   g_autofree char *quoted = NULL;
-  g_autofree char *members = NULL;
+  g_autofree char *database = NULL;
   g_autofree char *file = NULL;
   g_autoptr(BkTestBackend) backend = NULL;
 
   g_assert_no_error (error);
   quoted = g_strescape (bk_test_directory_get_path (directory), NULL);
-  members = g_strdup_printf ("\"client\":\"better-sqlite3\",\"connection\":{\"directory\":\"%s\"}", quoted);
+  database = g_strdup_printf ("{\"client\":\"better-sqlite3\",\"connection\":{\"directory\":\"%s\"}}", quoted);
 
-  backend = start_todo (members, NULL);
+  backend = start_todo (database, NULL);
   check (backend, "POST", "/api/todo/todos", "{\"title\":\"Buy milk\"}", 201,
          "{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":false}");
   check (backend, "PATCH", "/api/todo/todos/1", "{\"done\":true}", 200,
@@ -645,7 +578,7 @@ test_todo_sqlite_survives_restart (void)
   file = bk_test_directory_resolve (directory, "todo.sqlite");
   g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
 
-  backend = start_todo (members, NULL);
+  backend = start_todo (database, NULL);
   check (backend, "GET", "/api/todo/todos", NULL, 200,
          "{\"items\":[{\"id\":\"1\",\"title\":\"Buy milk\",\"done\":true}],\"total\":1}");
   check (backend, "POST", "/api/todo/todos", "{\"title\":\"Call Bob\"}", 201,
@@ -671,7 +604,7 @@ check_list (BkTestBackend *backend,
 static void
 test_todo_list_cache (void)
 {
-  g_autoptr(BkTestBackend) backend = start_todo ("", NULL);
+  g_autoptr(BkTestBackend) backend = start_todo ("{}", NULL);
   BkMockClock *clock = bk_test_backend_get_service (backend, BK_SERVICE_ROOT_CLOCK, NULL);
   BkDatabase *database = bk_test_backend_get_service (backend, BK_SERVICE_DATABASE, "todo");
   g_autoptr(BkDatabaseResult) rows = NULL;
@@ -713,7 +646,7 @@ static void
 test_todo_cleanup (void)
 {
   g_autoptr(BkTestBackend) backend =
-    start_todo ("", bk_mock_scheduler_factory_new (BK_MOCK_SCHEDULER_SKIP_RUN_ON_STARTUP), NULL);
+    start_todo ("{}", bk_mock_scheduler_factory_new (BK_MOCK_SCHEDULER_SKIP_RUN_ON_STARTUP), NULL);
   BkMockScheduler *scheduler = bk_test_backend_get_service (backend, BK_SERVICE_SCHEDULER, "todo");
   g_autoptr(GPtrArray) tasks = bk_scheduler_dup_tasks (BK_SCHEDULER (scheduler));
   BkTaskState *state = g_ptr_array_index (tasks, 0);
@@ -756,31 +689,19 @@ test_todo_cleanup (void)
   }
 }
 
-static void
-add_engine_test (const char    *path,
-                 GTestDataFunc  func)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (engines); i++)
-    {
-      g_autofree char *full = g_strdup_printf ("%s/%s", path, engines[i].name);
-
-      g_test_add_data_func (full, &engines[i], func);
-    }
-}
-
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
-  add_engine_test ("/todo/crud", test_todo_crud);
-  add_engine_test ("/todo/not-found", test_todo_not_found);
-  add_engine_test ("/todo/list", test_todo_list);
-  add_engine_test ("/todo/validation", test_todo_validation);
-  add_engine_test ("/todo/module-no-shouting", test_todo_module_no_shouting);
-  add_engine_test ("/todo/extension-points", test_todo_extension_points);
-  add_engine_test ("/todo/database-error", test_todo_database_error);
+  bk_test_databases_add_test ("/todo/crud", NULL, test_todo_crud);
+  bk_test_databases_add_test ("/todo/not-found", NULL, test_todo_not_found);
+  bk_test_databases_add_test ("/todo/list", NULL, test_todo_list);
+  bk_test_databases_add_test ("/todo/validation", NULL, test_todo_validation);
+  bk_test_databases_add_test ("/todo/module-no-shouting", NULL, test_todo_module_no_shouting);
+  bk_test_databases_add_test ("/todo/extension-points", NULL, test_todo_extension_points);
+  bk_test_databases_add_test ("/todo/database-error", NULL, test_todo_database_error);
   g_test_add_func ("/todo/postgresql/unavailable", test_todo_postgresql_unavailable);
   g_test_add_func ("/todo/sqlite/survives-restart", test_todo_sqlite_survives_restart);
   g_test_add_func ("/todo/list-cache", test_todo_list_cache);

@@ -297,3 +297,157 @@ test_raw_read (TestRaw  *raw,
   raw->received = g_string_new (NULL);
   return text;
 }
+
+/* Databases ---------------------------------------------------------------- */
+
+static gboolean
+probe_init (BkDeps   *deps,
+            gpointer  user_data,
+            GError  **error)
+{
+  ((TestProbe *) user_data)->database = bk_deps_get (deps, BK_SERVICE_DATABASE);
+  return TRUE;
+}
+
+static void
+probe_register (BkPluginEnv *env,
+                gpointer     user_data)
+{
+  bk_plugin_env_register_init (env, probe_init, user_data, NULL, BK_SERVICE_DATABASE, NULL);
+}
+
+/* A plugin @plugin_id that sets @probe's database when it starts. */
+BkPlugin *
+test_probe_plugin_new (const char *plugin_id,
+                       TestProbe  *probe)
+{
+  return bk_plugin_new (plugin_id, probe_register, probe, NULL);
+}
+
+/* A started test backend whose `backend.database` is `{ @members }`, with a
+ * probe plugin per id of @plugin_ids (NULL-terminated) in @probes. Returns
+ * NULL with @error set when the start fails. */
+BkTestBackend *
+test_database_backend_new (const char  *members,
+                           const char **plugin_ids,
+                           TestProbe   *probes,
+                           GError     **error)
+{
+  g_autoptr(BkTestBackend) backend = bk_test_backend_new ();
+  g_autofree char *json = g_strdup_printf ("{\"backend\":{\"database\":{%s}}}", members);
+
+  bk_test_backend_add (backend, bk_mock_root_config_factory_new (json));
+  for (guint i = 0; plugin_ids[i] != NULL; i++)
+    bk_test_backend_add (backend, test_probe_plugin_new (plugin_ids[i], &probes[i]));
+  if (!bk_test_backend_launch (backend, error))
+    return NULL;
+  for (guint i = 0; plugin_ids[i] != NULL; i++)
+    g_assert_nonnull (probes[i].database);
+  return g_steal_pointer (&backend);
+}
+
+/* Stops *@backend, asserting it stops cleanly, and clears it. */
+void
+test_database_backend_stop (BkTestBackend **backend)
+{
+  g_autoptr(GError) error = NULL;
+
+  bk_test_backend_stop (*backend, &error);
+  g_assert_no_error (error);
+  g_clear_object (backend);
+}
+
+/* Runs @sql, which must succeed. */
+BkDatabaseResult *
+test_db_query (BkDatabase *database,
+               const char *sql,
+               GVariant   *params)
+{
+  g_autoptr(GError) error = NULL;
+  BkDatabaseResult *result = bk_database_query_sync (database, sql, params, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  return result;
+}
+
+/* Runs @sql, which must fail, and gives its error. */
+GError *
+test_db_query_error (BkDatabase *database,
+                     const char *sql,
+                     GVariant   *params)
+{
+  GError *error = NULL;
+  g_autoptr(BkDatabaseResult) result = bk_database_query_sync (database, sql, params, NULL, &error);
+
+  g_assert_null (result);
+  g_assert_nonnull (error);
+  return error;
+}
+
+void
+test_db_exec (BkDatabase *database,
+              const char *sql)
+{
+  g_autoptr(BkDatabaseResult) result = test_db_query (database, sql, NULL);
+}
+
+/* Runs @sql, which must fail with @code. */
+void
+test_db_assert_fails (BkDatabase      *database,
+                      const char      *sql,
+                      GVariant        *params,
+                      BkDatabaseError  code)
+{
+  g_autoptr(GError) error = test_db_query_error (database, sql, params);
+
+  g_assert_error (error, BK_DATABASE_ERROR, code);
+}
+
+/* A GAsyncReadyCallback that stores a reference to @result in the
+ * `GAsyncResult *` at @user_data (see test_wait_for_pointer()). */
+void
+test_store_result (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* Iterates the default main context until test_store_result() filled
+ * *@slot, and gives it (still owned by *@slot). */
+GAsyncResult *
+test_wait_result (GAsyncResult **slot,
+                  const char    *what)
+{
+  test_wait_for_pointer ((gpointer *) slot, what);
+  return *slot;
+}
+
+/* The same for all of the @n @slots. */
+void
+test_wait_results (GAsyncResult **slots,
+                   guint          n,
+                   const char    *what)
+{
+  for (guint i = 0; i < n; i++)
+    test_wait_result (&slots[i], what);
+}
+
+/* The process's PostgreSQL server, or NULL after g_test_skip() when
+ * PostgreSQL is not installed. */
+BkTestPostgres *
+test_postgres_server (void)
+{
+  g_autoptr(GError) error = NULL;
+  BkTestPostgres *postgres = bk_test_postgres_get (&error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    {
+      g_test_skip (error->message);
+      return NULL;
+    }
+  g_assert_no_error (error);
+  g_assert_nonnull (postgres);
+  return postgres;
+}

@@ -87,4 +87,43 @@ char        *test_raw_read           (TestRaw       *raw,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestRaw, test_raw_free)
 
+/* Databases ---------------------------------------------------------------- */
+
+/* A plugin that keeps its core.database, set by its init. */
+typedef struct
+{
+  BkDatabase *database;   /* valid while the backend runs */
+} TestProbe;
+
+BkPlugin         *test_probe_plugin_new      (const char     *plugin_id,
+                                              TestProbe      *probe);
+BkTestBackend    *test_database_backend_new  (const char     *members,
+                                              const char    **plugin_ids,
+                                              TestProbe      *probes,
+                                              GError        **error);
+void              test_database_backend_stop (BkTestBackend **backend);
+
+BkDatabaseResult *test_db_query              (BkDatabase     *database,
+                                              const char     *sql,
+                                              GVariant       *params);
+GError           *test_db_query_error        (BkDatabase     *database,
+                                              const char     *sql,
+                                              GVariant       *params);
+void              test_db_exec               (BkDatabase     *database,
+                                              const char     *sql);
+void              test_db_assert_fails       (BkDatabase     *database,
+                                              const char     *sql,
+                                              GVariant       *params,
+                                              BkDatabaseError code);
+void              test_store_result          (GObject        *source,
+                                              GAsyncResult   *result,
+                                              gpointer        user_data);
+GAsyncResult     *test_wait_result           (GAsyncResult  **slot,
+                                              const char     *what);
+void              test_wait_results          (GAsyncResult  **slots,
+                                              guint           n,
+                                              const char     *what);
+
+BkTestPostgres   *test_postgres_server       (void);
+
 G_END_DECLS

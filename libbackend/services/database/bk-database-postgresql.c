@@ -461,109 +461,52 @@ convert_param (Params                  *params,
                const BkDatabaseTarget  *target,
                GError                 **error)
 {
-  gint64 integer;
+  BkDatabaseParam param;
+  g_autoptr(GVariant) leaf = _bk_database_param_read (value, i + 1, target->plugin_id, &param, error);
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
 
-  switch (g_variant_classify (value))
+  if (leaf == NULL)
+    return FALSE;
+  switch (param.kind)
     {
-    case G_VARIANT_CLASS_BOOLEAN:
+    case BK_DATABASE_PARAM_NULL:
+      params->types[i] = null_type (param.null_type);
+      break;
+    case BK_DATABASE_PARAM_BOOLEAN:
       params->types[i] = OID_BOOL;
-      params->values[i] = g_strdup (g_variant_get_boolean (value) ? "t" : "f");
-      return TRUE;
-    case G_VARIANT_CLASS_BYTE:
-      integer = g_variant_get_byte (value);
+      params->values[i] = g_strdup (param.integer ? "t" : "f");
       break;
-    case G_VARIANT_CLASS_INT16:
-      integer = g_variant_get_int16 (value);
+    case BK_DATABASE_PARAM_INTEGER:
+      params->types[i] = OID_INT8;
+      params->values[i] = g_strdup_printf ("%" G_GINT64_FORMAT, param.integer);
       break;
-    case G_VARIANT_CLASS_UINT16:
-      integer = g_variant_get_uint16 (value);
+    case BK_DATABASE_PARAM_DOUBLE:
+      params->types[i] = OID_FLOAT8;
+      if (isnan (param.number))
+        params->values[i] = g_strdup ("NaN");
+      else if (isinf (param.number))
+        params->values[i] = g_strdup (param.number > 0 ? "Infinity" : "-Infinity");
+      else
+        params->values[i] = g_strdup (g_ascii_dtostr (buffer, sizeof buffer, param.number));
       break;
-    case G_VARIANT_CLASS_INT32:
-      integer = g_variant_get_int32 (value);
+    case BK_DATABASE_PARAM_TEXT:
+      params->values[i] = g_strdup (param.text);   /* untyped: the column's type */
       break;
-    case G_VARIANT_CLASS_UINT32:
-      integer = g_variant_get_uint32 (value);
-      break;
-    case G_VARIANT_CLASS_INT64:
-      integer = g_variant_get_int64 (value);
-      break;
-    case G_VARIANT_CLASS_UINT64:
-      if (g_variant_get_uint64 (value) > G_MAXINT64)
+    case BK_DATABASE_PARAM_BYTES:
+      if (param.size > G_MAXINT)
         {
           _bk_database_set_error (error, BK_DATABASE_ERROR_PARAMETER, target->plugin_id, NULL,
-                                  "Parameter $%u (%" G_GUINT64_FORMAT ") does not fit in a 64-bit signed integer",
-                                  i + 1, g_variant_get_uint64 (value));
+                                  "Parameter $%u is larger than 2 GiB", i + 1);
           return FALSE;
         }
-      integer = (gint64) g_variant_get_uint64 (value);
+      params->types[i] = OID_BYTEA;
+      params->values[i] = param.size > 0 ? g_memdup2 (param.data, param.size) : g_strdup ("");
+      params->lengths[i] = (int) param.size;
+      params->formats[i] = 1;
       break;
-    case G_VARIANT_CLASS_DOUBLE:
-      {
-        char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-        double d = g_variant_get_double (value);
-
-        params->types[i] = OID_FLOAT8;
-        if (isnan (d))
-          params->values[i] = g_strdup ("NaN");
-        else if (isinf (d))
-          params->values[i] = g_strdup (d > 0 ? "Infinity" : "-Infinity");
-        else
-          params->values[i] = g_strdup (g_ascii_dtostr (buffer, sizeof buffer, d));
-        return TRUE;
-      }
-    case G_VARIANT_CLASS_STRING:
-      params->types[i] = 0;
-      params->values[i] = g_variant_dup_string (value, NULL);
-      return TRUE;
-    case G_VARIANT_CLASS_VARIANT:
-      {
-        g_autoptr(GVariant) inner = g_variant_get_variant (value);
-        return convert_param (params, i, inner, target, error);
-      }
-    case G_VARIANT_CLASS_MAYBE:
-      {
-        g_autoptr(GVariant) inner = g_variant_get_maybe (value);
-
-        if (inner != NULL)
-          return convert_param (params, i, inner, target, error);
-        params->types[i] = null_type (g_variant_type_element (g_variant_get_type (value)));
-        params->values[i] = NULL;
-        return TRUE;
-      }
-    case G_VARIANT_CLASS_ARRAY:
-      if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING))
-        {
-          gsize size = 0;
-          gconstpointer data = g_variant_get_fixed_array (value, &size, 1);
-
-          if (size > G_MAXINT)
-            {
-              _bk_database_set_error (error, BK_DATABASE_ERROR_PARAMETER, target->plugin_id, NULL,
-                                      "Parameter $%u is larger than 2 GiB", i + 1);
-              return FALSE;
-            }
-          params->types[i] = OID_BYTEA;
-          params->values[i] = size > 0 ? g_memdup2 (data, size) : g_strdup ("");
-          params->lengths[i] = (int) size;
-          params->formats[i] = 1;
-          return TRUE;
-        }
-      G_GNUC_FALLTHROUGH;
-    case G_VARIANT_CLASS_HANDLE:
-    case G_VARIANT_CLASS_OBJECT_PATH:
-    case G_VARIANT_CLASS_SIGNATURE:
-    case G_VARIANT_CLASS_TUPLE:
-    case G_VARIANT_CLASS_DICT_ENTRY:
     default:
-      _bk_database_set_error (error, BK_DATABASE_ERROR_PARAMETER, target->plugin_id, NULL,
-                              "Parameter $%u has the type '%s', which cannot be bound; "
-                              "use b, y, n, q, i, u, x, t, d, s, ay, a maybe type or v",
-                              i + 1, g_variant_get_type_string (value));
-      return FALSE;
+      g_return_val_if_reached (FALSE);
     }
-
-  params->types[i] = OID_INT8;
-  params->values[i] = g_strdup_printf ("%" G_GINT64_FORMAT, integer);
   return TRUE;
 }
 

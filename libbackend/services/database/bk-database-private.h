@@ -111,6 +111,34 @@ void              _bk_database_set_error         (GError          **error,
                                                   const char       *format,
                                                   ...) G_GNUC_PRINTF (5, 6);
 
+/* A query parameter as _bk_database_param_read() reads it. */
+typedef enum
+{
+  BK_DATABASE_PARAM_NULL,      /* null_type: the Nothing's element type */
+  BK_DATABASE_PARAM_BOOLEAN,   /* integer: 0 or 1 */
+  BK_DATABASE_PARAM_INTEGER,   /* integer */
+  BK_DATABASE_PARAM_DOUBLE,    /* number */
+  BK_DATABASE_PARAM_TEXT,      /* text */
+  BK_DATABASE_PARAM_BYTES,     /* data, size */
+} BkDatabaseParamKind;
+
+typedef struct
+{
+  BkDatabaseParamKind  kind;
+  const GVariantType  *null_type;
+  gint64               integer;
+  double               number;
+  const char          *text;
+  gconstpointer        data;
+  gsize                size;
+} BkDatabaseParam;
+
+GVariant         *_bk_database_param_read        (GVariant         *value,
+                                                  guint             n,
+                                                  const char       *plugin_id,
+                                                  BkDatabaseParam  *param,
+                                                  GError          **error);
+
 /* Connections handed to transaction bodies wrap a raw one. */
 BkDatabaseConnection *_bk_database_connection_new (const BkDatabaseEngineVTable *vtable,
                                                    const BkDatabaseTarget       *target,

@@ -177,70 +177,28 @@ bind_value (sqlite3_stmt            *stmt,
             const BkDatabaseTarget  *target,
             GError                 **error)
 {
-  switch (g_variant_classify (value))
-    {
-    case G_VARIANT_CLASS_BOOLEAN:
-      return sqlite3_bind_int64 (stmt, index, g_variant_get_boolean (value)) == SQLITE_OK;
-    case G_VARIANT_CLASS_BYTE:
-      return sqlite3_bind_int64 (stmt, index, g_variant_get_byte (value)) == SQLITE_OK;
-    case G_VARIANT_CLASS_INT16:
-      return sqlite3_bind_int64 (stmt, index, g_variant_get_int16 (value)) == SQLITE_OK;
-    case G_VARIANT_CLASS_UINT16:
-      return sqlite3_bind_int64 (stmt, index, g_variant_get_uint16 (value)) == SQLITE_OK;
-    case G_VARIANT_CLASS_INT32:
-      return sqlite3_bind_int64 (stmt, index, g_variant_get_int32 (value)) == SQLITE_OK;
-    case G_VARIANT_CLASS_UINT32:
-      return sqlite3_bind_int64 (stmt, index, g_variant_get_uint32 (value)) == SQLITE_OK;
-    case G_VARIANT_CLASS_INT64:
-      return sqlite3_bind_int64 (stmt, index, g_variant_get_int64 (value)) == SQLITE_OK;
-    case G_VARIANT_CLASS_UINT64:
-      if (g_variant_get_uint64 (value) > G_MAXINT64)
-        {
-          _bk_database_set_error (error, BK_DATABASE_ERROR_PARAMETER, target->plugin_id, NULL,
-                                  "Parameter $%u (%" G_GUINT64_FORMAT ") does not fit in a 64-bit signed integer",
-                                  n, g_variant_get_uint64 (value));
-          return FALSE;
-        }
-      return sqlite3_bind_int64 (stmt, index, (gint64) g_variant_get_uint64 (value)) == SQLITE_OK;
-    case G_VARIANT_CLASS_DOUBLE:
-      return sqlite3_bind_double (stmt, index, g_variant_get_double (value)) == SQLITE_OK;
-    case G_VARIANT_CLASS_STRING:
-      return sqlite3_bind_text (stmt, index, g_variant_get_string (value, NULL), -1,
-                                SQLITE_TRANSIENT) == SQLITE_OK;
-    case G_VARIANT_CLASS_VARIANT:
-      {
-        g_autoptr(GVariant) inner = g_variant_get_variant (value);
-        return bind_value (stmt, index, n, inner, target, error);
-      }
-    case G_VARIANT_CLASS_MAYBE:
-      {
-        g_autoptr(GVariant) inner = g_variant_get_maybe (value);
-        if (inner == NULL)
-          return sqlite3_bind_null (stmt, index) == SQLITE_OK;
-        return bind_value (stmt, index, n, inner, target, error);
-      }
-    case G_VARIANT_CLASS_ARRAY:
-      if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING))
-        {
-          gsize size = 0;
-          gconstpointer data = g_variant_get_fixed_array (value, &size, 1);
+  BkDatabaseParam param;
+  g_autoptr(GVariant) leaf = _bk_database_param_read (value, n, target->plugin_id, &param, error);
 
-          if (size == 0)
-            return sqlite3_bind_zeroblob (stmt, index, 0) == SQLITE_OK;
-          return sqlite3_bind_blob64 (stmt, index, data, size, SQLITE_TRANSIENT) == SQLITE_OK;
-        }
-      G_GNUC_FALLTHROUGH;
-    case G_VARIANT_CLASS_HANDLE:
-    case G_VARIANT_CLASS_OBJECT_PATH:
-    case G_VARIANT_CLASS_SIGNATURE:
-    case G_VARIANT_CLASS_TUPLE:
-    case G_VARIANT_CLASS_DICT_ENTRY:
+  if (leaf == NULL)
+    return FALSE;
+  switch (param.kind)
+    {
+    case BK_DATABASE_PARAM_NULL:
+      return sqlite3_bind_null (stmt, index) == SQLITE_OK;
+    case BK_DATABASE_PARAM_BOOLEAN:
+    case BK_DATABASE_PARAM_INTEGER:
+      return sqlite3_bind_int64 (stmt, index, param.integer) == SQLITE_OK;
+    case BK_DATABASE_PARAM_DOUBLE:
+      return sqlite3_bind_double (stmt, index, param.number) == SQLITE_OK;
+    case BK_DATABASE_PARAM_TEXT:
+      return sqlite3_bind_text (stmt, index, param.text, -1, SQLITE_TRANSIENT) == SQLITE_OK;
+    case BK_DATABASE_PARAM_BYTES:
+      if (param.size == 0)
+        return sqlite3_bind_zeroblob (stmt, index, 0) == SQLITE_OK;
+      return sqlite3_bind_blob64 (stmt, index, param.data, param.size, SQLITE_TRANSIENT) == SQLITE_OK;
     default:
-      _bk_database_set_error (error, BK_DATABASE_ERROR_PARAMETER, target->plugin_id, NULL,
-                              "Parameter $%u has the type '%s', which cannot be bound; "
-                              "use b, y, n, q, i, u, x, t, d, s, ay, a maybe type or v",
-                              n, g_variant_get_type_string (value));
-      return FALSE;
+      g_return_val_if_reached (FALSE);
     }
 }
 

@@ -122,6 +122,96 @@ _bk_database_set_error (GError          **error,
   set_error_literal (error, code, engine_code, full);
 }
 
+/* Reads parameter $@n, @value, for an engine to bind: unwraps variants
+ * and maybes (a Nothing is a NULL of its element's type) and widens
+ * integers to 64 bits. Returns the value @param points into (a reference
+ * for the caller), or NULL with @error set when @value cannot be bound. */
+GVariant *
+_bk_database_param_read (GVariant         *value,
+                         guint             n,
+                         const char       *plugin_id,
+                         BkDatabaseParam  *param,
+                         GError          **error)
+{
+  g_autoptr(GVariant) inner = NULL;
+
+  memset (param, 0, sizeof *param);
+  param->kind = BK_DATABASE_PARAM_INTEGER;
+  switch (g_variant_classify (value))
+    {
+    case G_VARIANT_CLASS_BOOLEAN:
+      param->kind = BK_DATABASE_PARAM_BOOLEAN;
+      param->integer = g_variant_get_boolean (value);
+      break;
+    case G_VARIANT_CLASS_BYTE:
+      param->integer = g_variant_get_byte (value);
+      break;
+    case G_VARIANT_CLASS_INT16:
+      param->integer = g_variant_get_int16 (value);
+      break;
+    case G_VARIANT_CLASS_UINT16:
+      param->integer = g_variant_get_uint16 (value);
+      break;
+    case G_VARIANT_CLASS_INT32:
+      param->integer = g_variant_get_int32 (value);
+      break;
+    case G_VARIANT_CLASS_UINT32:
+      param->integer = g_variant_get_uint32 (value);
+      break;
+    case G_VARIANT_CLASS_INT64:
+      param->integer = g_variant_get_int64 (value);
+      break;
+    case G_VARIANT_CLASS_UINT64:
+      if (g_variant_get_uint64 (value) > G_MAXINT64)
+        {
+          _bk_database_set_error (error, BK_DATABASE_ERROR_PARAMETER, plugin_id, NULL,
+                                  "Parameter $%u (%" G_GUINT64_FORMAT ") does not fit in a 64-bit signed integer",
+                                  n, g_variant_get_uint64 (value));
+          return NULL;
+        }
+      param->integer = (gint64) g_variant_get_uint64 (value);
+      break;
+    case G_VARIANT_CLASS_DOUBLE:
+      param->kind = BK_DATABASE_PARAM_DOUBLE;
+      param->number = g_variant_get_double (value);
+      break;
+    case G_VARIANT_CLASS_STRING:
+      param->kind = BK_DATABASE_PARAM_TEXT;
+      param->text = g_variant_get_string (value, NULL);
+      break;
+    case G_VARIANT_CLASS_VARIANT:
+      inner = g_variant_get_variant (value);
+      return _bk_database_param_read (inner, n, plugin_id, param, error);
+    case G_VARIANT_CLASS_MAYBE:
+      inner = g_variant_get_maybe (value);
+      if (inner != NULL)
+        return _bk_database_param_read (inner, n, plugin_id, param, error);
+      param->kind = BK_DATABASE_PARAM_NULL;
+      param->null_type = g_variant_type_element (g_variant_get_type (value));
+      break;
+    case G_VARIANT_CLASS_ARRAY:
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING))
+        {
+          param->kind = BK_DATABASE_PARAM_BYTES;
+          param->data = g_variant_get_fixed_array (value, &param->size, 1);
+          break;
+        }
+      G_GNUC_FALLTHROUGH;
+    case G_VARIANT_CLASS_HANDLE:
+    case G_VARIANT_CLASS_OBJECT_PATH:
+    case G_VARIANT_CLASS_SIGNATURE:
+    case G_VARIANT_CLASS_TUPLE:
+    case G_VARIANT_CLASS_DICT_ENTRY:
+    default:
+      _bk_database_set_error (error, BK_DATABASE_ERROR_PARAMETER, plugin_id, NULL,
+                              "Parameter $%u has the type '%s', which cannot be bound; "
+                              "use b, y, n, q, i, u, x, t, d, s, ay, a maybe type or v",
+                              n, g_variant_get_type_string (value));
+      return NULL;
+    }
+  return g_variant_ref (value);
+}
+
 /**
  * bk_database_error_get_engine_code:
  * @error: a #GError
