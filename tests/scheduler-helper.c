@@ -2,10 +2,11 @@
  * takeover test of tests/test-scheduler.c.
  *
  * Its plugin `sched` schedules the global task `takeover` (every second,
- * a lock of SCHEDULER_HELPER_TIMEOUT_MS, 1500 by default) whose run prints
- * `running` to stdout and then never ends. The database comes from the
- * environment (APP_CONFIG_backend_database_*); its arguments go to
- * bk_backend_run().
+ * a timeout of SCHEDULER_HELPER_TIMEOUT_MS, 1500 by default) whose run
+ * prints `running` to stdout and then never ends; it renews its lock while
+ * it lives. The database and the lease (APP_CONFIG_backend_database_*,
+ * APP_CONFIG_backend_scheduler_lockLease) come from the environment; its
+ * arguments go to bk_backend_run().
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

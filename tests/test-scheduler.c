@@ -1168,10 +1168,127 @@ test_scheduler_global_sqlite (void)
   stop_backend (&backend);
 }
 
+/* The holder's lock: its expiry, or -1 when nobody holds it. */
+static gint64
+lock_expiry (BkTestBackend *backend,
+             const char    *id)
+{
+  BkDatabase *database = bk_test_backend_get_service (backend, BK_SERVICE_DATABASE, "sched");
+  g_autoptr(BkDatabaseResult) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  rows = bk_database_query_sync (database,
+                                 "SELECT current_run_ticket, current_run_expires_at FROM bk_scheduler_tasks "
+                                 "WHERE id = $1", g_variant_new ("(s)", id), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bk_database_result_get_n_rows (rows), ==, 1);
+  if (bk_database_result_is_null (rows, 0, "current_run_ticket"))
+    return -1;
+  return bk_database_result_get_int64 (rows, 0, "current_run_expires_at");
+}
+
+/* A holder whose lock was taken over (here: the row's ticket changed) sees
+ * it at its next renewal and has its run cancelled; it leaves the row. */
+static void
+test_scheduler_lock_lost (void)
+{
+  g_autoptr(BkTaskSchedule) schedule = bk_task_schedule_new_interval (60000);
+  g_autoptr(Probe) probe = probe_new (NULL, PROBE_UNTIL_CANCEL);
+  Spec spec = { "held", schedule, probe_run, probe };
+  g_autoptr(BkTestBackend) backend = NULL;
+  g_autoptr(BkDatabaseResult) rows = NULL;
+  g_autoptr(GPtrArray) states = NULL;
+  g_autoptr(GError) error = NULL;
+  BkTaskState *state;
+  BkMockLogger *logger;
+  BkMockClock *clock;
+  BkScheduler *scheduler;
+  BkDatabase *database;
+
+  bk_task_schedule_set_timeout (schedule, 60000);
+  backend = start_backend ("{\"backend\":{\"scheduler\":{\"lockLease\":\"3s\"}}}",
+                           sched_plugin_new (&spec), NULL);
+  clock = clock_of (backend);
+  probe->clock = BK_CLOCK (clock);
+  scheduler = scheduler_of (backend);
+  logger = bk_test_backend_get_service (backend, BK_SERVICE_LOGGER, "sched");
+  g_assert_true (BK_IS_MOCK_LOGGER (logger));
+  database = bk_test_backend_get_service (backend, BK_SERVICE_DATABASE, "sched");
+  settle (clock, probe, scheduler);
+  g_assert_cmpuint (probe->n_started, ==, 1);
+  /* The claim takes one lease, not the timeout. */
+  g_assert_cmpint (lock_expiry (backend, "held"), ==, START_MS + 3000);
+
+  /* Renewed every second while it runs. */
+  advance (clock, probe, scheduler, 1000);
+  g_assert_cmpint (lock_expiry (backend, "held"), ==, START_MS + 4000);
+  advance (clock, probe, scheduler, 1000);
+  g_assert_cmpint (lock_expiry (backend, "held"), ==, START_MS + 5000);
+
+  /* Another instance's ticket in the row. */
+  rows = bk_database_query_sync (database,
+                                 "UPDATE bk_scheduler_tasks SET current_run_ticket = 'stolen' WHERE id = 'held'",
+                                 NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&rows);
+  advance (clock, probe, scheduler, 999);
+  g_assert_cmpuint (probe->n_done, ==, 0);
+
+  /* The renewal at 3 s finds no row of its own: the run is cancelled. */
+  advance (clock, probe, scheduler, 1);
+  g_assert_cmpuint (probe->n_done, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (probe->errors, 0), ==, "cancelled");
+  g_assert_cmpuint (bk_mock_logger_count (logger, BK_LOG_LEVEL_WARN, "Task 'held' lost its lock*"), ==, 1);
+  states = bk_scheduler_dup_tasks (scheduler);
+  state = find_state (states, "held");
+  g_assert_cmpstr (state->last_error, ==, "Task lost its lock");
+  g_assert_cmpint (state->last_run_ended_at, ==, START_MS + 3000);
+  /* The row is the other holder's: untouched. */
+  rows = bk_database_query_sync (database,
+                                 "SELECT current_run_ticket, current_run_expires_at FROM bk_scheduler_tasks "
+                                 "WHERE id = 'held'", NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (bk_database_result_get_string (rows, 0, "current_run_ticket"), ==, "stolen");
+  g_assert_cmpint (bk_database_result_get_int64 (rows, 0, "current_run_expires_at"), ==, START_MS + 5000);
+  g_assert_cmpuint (probe->n_started, ==, 1);
+
+  stop_backend (&backend);
+}
+
+/* backend.scheduler.lockLease: a duration, longer than 0. */
+static void
+test_scheduler_lease_config (void)
+{
+  static const struct { const char *value; const char *message; } cases[] = {
+    { "\"5 sex\"", "*core.scheduler*Invalid duration '5 sex' in config at 'backend.scheduler.lockLease'*" },
+    { "0", "*core.scheduler*Invalid scheduler config at 'backend.scheduler.lockLease'*must be longer than 0 ms*" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(BkTaskSchedule) schedule = bk_task_schedule_new_interval (1000);
+      Spec spec = { "t", schedule, probe_run, NULL };
+      g_autoptr(BkTestBackend) backend = bk_test_backend_new ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *config = g_strdup_printf ("{\"backend\":{\"scheduler\":{\"lockLease\":%s}}}",
+                                                 cases[i].value);
+
+      bk_test_backend_add (backend, bk_mock_root_config_factory_new (config));
+      bk_test_backend_add (backend, sched_plugin_new (&spec));
+      /* The backend's startup error wraps the factory's. */
+      g_assert_false (bk_test_backend_launch (backend, &error));
+      g_assert_nonnull (error);
+      if (!g_pattern_match_simple (cases[i].message, error->message))
+        g_error ("unexpected message: %s", error->message);
+    }
+}
+
 /* Two instances on one PostgreSQL ---------------------------------------------- */
 
+/* A private PostgreSQL database; @lease_ms, when not 0, is
+ * backend.scheduler.lockLease. */
 static char *
-pg_config (void)
+pg_config (guint64 lease_ms)
 {
   g_autoptr(GError) error = NULL;
   BkTestPostgres *postgres = bk_test_postgres_get (&error);
@@ -1188,8 +1305,12 @@ pg_config (void)
   g_assert_no_error (error);
   json_node_set_string (node, conninfo);
   quoted = json_to_string (node, FALSE);
+  if (lease_ms == 0)
+    return g_strdup_printf ("{\"backend\":{\"database\":{\"client\":\"pg\",\"pluginDivisionMode\":\"schema\","
+                            "\"connection\":%s}}}", quoted);
   return g_strdup_printf ("{\"backend\":{\"database\":{\"client\":\"pg\",\"pluginDivisionMode\":\"schema\","
-                          "\"connection\":%s}}}", quoted);
+                          "\"connection\":%s},\"scheduler\":{\"lockLease\":%" G_GUINT64_FORMAT "}}}",
+                          quoted, lease_ms);
 }
 
 typedef struct
@@ -1242,7 +1363,7 @@ pair_stop (Pair *pair)
 static void
 test_scheduler_two_instances (void)
 {
-  g_autofree char *config = pg_config ();
+  g_autofree char *config = pg_config (0);
   g_autoptr(BkTaskSchedule) schedule = bk_task_schedule_new_interval (1000);
   Pair pair = { 0 };
 
@@ -1269,10 +1390,12 @@ test_scheduler_two_instances (void)
   pair_stop (&pair);
 }
 
+/* A holder that stops renewing its lock (it froze, or died) loses the
+ * task one lease (3 s) after its last renewal, not at its timeout (60 s). */
 static void
 test_scheduler_takeover (void)
 {
-  g_autofree char *config = pg_config ();
+  g_autofree char *config = pg_config (3000);
   g_autoptr(BkTaskSchedule) schedule = bk_task_schedule_new_interval (1000);
   Pair pair = { 0 };
   int dead;
@@ -1280,7 +1403,7 @@ test_scheduler_takeover (void)
 
   if (config == NULL)
     return;
-  bk_task_schedule_set_timeout (schedule, 3000);
+  bk_task_schedule_set_timeout (schedule, 60000);
   pair_start (&pair, config, schedule);
   for (int t = 1; t < 5; t++)
     pair_advance (&pair, 1000);
@@ -1294,8 +1417,10 @@ test_scheduler_takeover (void)
   g_assert_cmpint (pair.refs[dead].hung_instance, ==, dead);
   pair.refs[0].hang_next = pair.refs[1].hang_next = FALSE;
   g_assert_cmpuint (pair.probe->hung->len, ==, 1);
+  _bk_scheduler_pause_renewals (pair.schedulers[dead], TRUE);
 
-  /* Its lock holds until 8 s: nothing runs at 6 and 7 s. */
+  /* Its lock (claimed at 5 s, never renewed) holds until 8 s: nothing
+   * runs at 6 and 7 s. */
   pair_advance (&pair, 1000);
   pair_advance (&pair, 1000);
   g_assert_cmpuint (pair.probe->n_started, ==, 6);
@@ -1321,10 +1446,50 @@ test_scheduler_takeover (void)
   pair_stop (&pair);
 }
 
+/* A run longer than many leases keeps its lock by renewing it: the other
+ * instance never takes it over, runs never overlap. */
+static void
+test_scheduler_lease_renewed (void)
+{
+  g_autofree char *config = pg_config (3000);
+  g_autoptr(BkTaskSchedule) schedule = bk_task_schedule_new_interval (1000);
+  Pair pair = { 0 };
+  int holder;
+
+  if (config == NULL)
+    return;
+  bk_task_schedule_set_timeout (schedule, 60000);
+  pair_start (&pair, config, schedule);
+  g_assert_cmpuint (pair.probe->n_done, ==, 1);
+
+  /* t = 1 s: the run lasts 20 s (seven leases). */
+  pair.refs[0].hang_next = pair.refs[1].hang_next = TRUE;
+  pair_advance (&pair, 1000);
+  pair.refs[0].hang_next = pair.refs[1].hang_next = FALSE;
+  g_assert_cmpuint (pair.probe->n_started, ==, 2);
+  holder = pair.refs[0].hung_instance >= 0 ? 0 : 1;
+  for (int t = 2; t <= 21; t++)
+    {
+      pair_advance (&pair, 1000);
+      g_assert_cmpuint (pair.probe->n_started, ==, 2);
+      g_assert_cmpint (lock_expiry (pair.backends[holder], "shared"), >, START_MS + 1000 * t);
+    }
+
+  /* It ends: the task goes on from there, on either instance. */
+  probe_release_hung (pair.probe);
+  settle_all (pair.clock, pair.probe, pair.schedulers, 2);
+  g_assert_cmpint (lock_expiry (pair.backends[holder], "shared"), ==, -1);
+  pair_advance (&pair, 1000);
+  g_assert_cmpuint (pair.probe->n_started, >, 2);
+  g_assert_cmpint (pair.probe->max_active, ==, 1);
+
+  pair_stop (&pair);
+}
+
 static void
 test_scheduler_local_on_both (void)
 {
-  g_autofree char *config = pg_config ();
+  g_autofree char *config = pg_config (0);
   g_autoptr(BkTaskSchedule) schedule = bk_task_schedule_new_interval (1000);
   Pair pair = { 0 };
 
@@ -1366,7 +1531,7 @@ on_exited (GObject      *source,
 static void
 test_scheduler_sigkill (void)
 {
-  g_autofree char *config = pg_config ();
+  g_autofree char *config = pg_config (1000);
   g_autoptr(BkTaskSchedule) schedule = bk_task_schedule_new_interval (1000);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) holder = NULL;
@@ -1402,7 +1567,9 @@ test_scheduler_sigkill (void)
   g_subprocess_launcher_setenv (launcher, "APP_CONFIG_backend_database_pluginDivisionMode", "schema", TRUE);
   g_subprocess_launcher_setenv (launcher, "APP_CONFIG_backend_database_connection", conninfo, TRUE);
   g_subprocess_launcher_setenv (launcher, "APP_CONFIG_backend_listen_port", "0", TRUE);
-  g_subprocess_launcher_setenv (launcher, "SCHEDULER_HELPER_TIMEOUT_MS", "1500", TRUE);
+  /* A lease of 1 s, a timeout of a minute: the lease decides. */
+  g_subprocess_launcher_setenv (launcher, "APP_CONFIG_backend_scheduler_lockLease", "1000", TRUE);
+  g_subprocess_launcher_setenv (launcher, "SCHEDULER_HELPER_TIMEOUT_MS", "60000", TRUE);
   holder = g_subprocess_launcher_spawn (launcher, &error, helper, NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (holder));
@@ -1416,7 +1583,8 @@ test_scheduler_sigkill (void)
   killed_at = g_get_monotonic_time ();
 
   /* The survivor, on real time: it sees the lock and takes the task over
-   * when it expires, within the 1.5 s lock of the holder's run. */
+   * when it expires, within the 1 s lease of the holder's run (at most
+   * 1 s after its last renewal), long before the holder's timeout. */
   survivor = start_backend (config, sched_plugin_new (&spec),
                             bk_service_factory_new (BK_SERVICE_ROOT_CLOCK, create_real_clock, NULL, NULL, NULL),
                             NULL);
@@ -1516,6 +1684,9 @@ main (int    argc,
     }
   g_test_add_func ("/scheduler/global/sqlite", test_scheduler_global_sqlite);
   g_test_add_func ("/scheduler/global/two-instances", test_scheduler_two_instances);
+  g_test_add_func ("/scheduler/global/lock-lost", test_scheduler_lock_lost);
+  g_test_add_func ("/scheduler/global/lease-config", test_scheduler_lease_config);
+  g_test_add_func ("/scheduler/global/lease-renewed", test_scheduler_lease_renewed);
   g_test_add_func ("/scheduler/global/takeover", test_scheduler_takeover);
   g_test_add_func ("/scheduler/global/sigkill", test_scheduler_sigkill);
   g_test_add_func ("/scheduler/local-on-both-instances", test_scheduler_local_on_both);

@@ -4,8 +4,10 @@
  * intervals, wall time for cron). Global tasks are rows of the plugin's
  * database table bk_scheduler_tasks: every instance polls the row on the
  * clock and claims a due run with one atomic UPDATE that sets a ticket and
- * a lock expiry (now + timeout); the winner runs the task and releases the
- * row with the next planned start. An expired lock is taken over. Times are
+ * a lock expiry (now + lease, the lease being the shorter of the task's
+ * timeout and backend.scheduler.lockLease); the winner renews the lock every
+ * third of a lease while the run goes on, and releases the row with the next
+ * planned start. An expired lock (its holder died) is taken over. Times are
  * milliseconds since the epoch on the clock's wall time.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -14,6 +16,7 @@
 #include "libbackend.h"
 #include "bk-scheduler-private.h"
 #include "bk-services-private.h"
+#include "bk-duration-private.h"
 
 #include <string.h>
 
@@ -22,6 +25,10 @@
 #define POLL_INTERVAL_MS   G_GINT64_CONSTANT (5000)
 /* How long the shutdown hook waits for runs and database calls. */
 #define SHUTDOWN_WAIT_MS   G_GUINT64_CONSTANT (20000)
+/* The longest lock a claim or a renewal takes, unless configured. */
+#define DEFAULT_LEASE_MS   G_GUINT64_CONSTANT (30000)
+#define LEASE_KEY          "backend.scheduler.lockLease"
+#define LOST_LOCK          "Task lost its lock"
 
 #define TASKS_COLUMNS "next_run_start_at, current_run_ticket, current_run_expires_at, " \
                       "last_run_started_at, last_run_ended_at, last_run_error"
@@ -75,6 +82,10 @@ typedef struct
   const char          *cancel_reason;
   guint                timeout_id;
   char                *ticket;
+  guint                renew_id;     /* global: the lease's renewal timer */
+  gint64               renew_due;    /* monotonic ms of renew_id */
+  gboolean             renewing;     /* global: a renewal is in flight */
+  gboolean             lock_lost;    /* global: a renewal found the lock gone */
   gint64               planned;      /* local interval: monotonic ms; else wall ms */
 
   /* State, as last known. */
@@ -93,6 +104,8 @@ struct _BkDefaultScheduler
   BkClock        *clock;
   BkDatabase     *database;
   BkLogger       *logger;
+  guint64         lease;         /* backend.scheduler.lockLease, ms */
+  gboolean        renewals_paused; /* tests: as if this instance froze */
   GPtrArray      *tasks;         /* (element-type Task) */
   GHashTable     *by_id;         /* id → Task */
   gboolean        started;
@@ -125,6 +138,13 @@ static gint64
 now_mono (BkDefaultScheduler *self)
 {
   return bk_clock_get_monotonic_time (self->clock) / 1000;
+}
+
+/* The lock a claim or a renewal takes: at most the task's timeout. */
+static gint64
+task_lease (Task *task)
+{
+  return (gint64) MIN (task->scheduler->lease, bk_task_schedule_get_timeout (task->schedule));
 }
 
 static gboolean
@@ -465,6 +485,26 @@ trigger_body (BkDatabaseConnection  *connection,
   return read_row (connection, call, cancellable, error);
 }
 
+/* Extends our lock, if it is still ours. */
+static gboolean
+renew_body (BkDatabaseConnection  *connection,
+            gpointer               user_data,
+            GCancellable          *cancellable,
+            GError               **error)
+{
+  Call *call = user_data;
+  g_autoptr(BkDatabaseResult) result = NULL;
+
+  result = bk_database_connection_query (connection,
+    "UPDATE bk_scheduler_tasks SET current_run_expires_at = $3 "
+    "WHERE id = $1 AND current_run_ticket = $2",
+    g_variant_new ("(ssx)", call->id, call->ticket, call->expires), cancellable, error);
+  if (result == NULL)
+    return FALSE;
+  call->won = bk_database_result_get_changes (result) == 1;
+  return TRUE;
+}
+
 static Call *
 call_new (Task *task)
 {
@@ -524,10 +564,14 @@ apply_row (Task *task,
     return;
 
   task->next_run = call->row_next;
-  task->last_start = call->row_last_start;
-  task->last_end = call->row_last_end;
-  g_free (task->last_error);
-  task->last_error = g_strdup (call->row_last_error);
+  /* The row may not know of our last run (it lost its lock). */
+  if (call->row_last_start >= task->last_start)
+    {
+      task->last_start = call->row_last_start;
+      task->last_end = call->row_last_end;
+      g_free (task->last_error);
+      task->last_error = g_strdup (call->row_last_error);
+    }
   task->running_elsewhere = call->row_ticket != NULL && call->row_expires > now;
 
   switch (bk_task_schedule_get_frequency (task->schedule))
@@ -688,8 +732,16 @@ task_poll (Task *task)
   task->claiming = TRUE;
   call = call_new (task);
   call->ticket = g_uuid_string_random ();
-  call->expires = call->now + (gint64) bk_task_schedule_get_timeout (task->schedule);
+  call->expires = call->now + task_lease (task);
   call_start (task, call, claim_body, on_claimed, NULL);
+}
+
+static void
+warn_lost_lock (Task *task)
+{
+  bk_logger_warn (task->scheduler->logger,
+                  "Task '%s' lost its lock before it ended (its lease ran out or the row changed); "
+                  "another instance may have run it again", task->id);
 }
 
 static void
@@ -702,10 +754,9 @@ on_released (GObject      *source,
 
   if (finish_call (source, result, data, "release"))
     {
-      if (!data->call->won)
-        bk_logger_warn (task->scheduler->logger,
-                        "Task '%s' lost its lock before it ended (it ran past its timeout); "
-                        "another instance may have run it again", task->id);
+      if (!data->call->won && !task->lock_lost)
+        warn_lost_lock (task);
+      task->lock_lost = FALSE;
       apply_row (task, data->call);
     }
   call_data_free (data);
@@ -746,6 +797,75 @@ on_migrated (GObject      *source,
 /* Runs ---------------------------------------------------------------------------- */
 
 static void
+task_cancel_renewal (Task *task)
+{
+  if (task->renew_id != 0)
+    bk_clock_cancel_timer (task->scheduler->clock, task->renew_id);
+  task->renew_id = 0;
+}
+
+static void on_renew (gpointer user_data);
+
+static void
+task_arm_renewal (Task *task)
+{
+  BkDefaultScheduler *self = task->scheduler;
+  gint64 every = MAX (task_lease (task) / 3, 1);
+
+  task_cancel_renewal (task);
+  task->renew_due = now_mono (self) + every;
+  task->renew_id = bk_clock_add_timer (self->clock, (guint64) every, on_renew, task, NULL);
+}
+
+static void
+on_renewed (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  CallData *data = user_data;
+  Task *task = data->task;
+
+  task->renewing = FALSE;
+  /* A failure is logged; the next tick tries again. */
+  if (finish_call (source, result, data, "renew the lock of")
+      && !data->call->won
+      && task->run_cancellable != NULL
+      && g_strcmp0 (task->ticket, data->call->ticket) == 0)
+    {
+      /* Taken over (or the row changed): stop the run, another instance
+       * may be running it now. */
+      warn_lost_lock (task);
+      task->lock_lost = TRUE;
+      task_cancel_renewal (task);
+      if (task->cancel_reason == NULL)
+        task->cancel_reason = LOST_LOCK;
+      g_cancellable_cancel (task->run_cancellable);
+    }
+  call_data_free (data);
+}
+
+static void
+on_renew (gpointer user_data)
+{
+  Task *task = user_data;
+  Call *call;
+
+  task->renew_id = 0;
+  /* Renewals stop at the timeout: a run that goes on keeps its lock one
+   * lease at most. */
+  if (task->run_cancellable == NULL || task->ticket == NULL || task->timeout_id == 0)
+    return;
+  task_arm_renewal (task);
+  if (task->renewing || task->scheduler->renewals_paused)
+    return;
+  task->renewing = TRUE;
+  call = call_new (task);
+  call->ticket = g_strdup (task->ticket);
+  call->expires = call->now + task_lease (task);
+  call_start (task, call, renew_body, on_renewed, NULL);
+}
+
+static void
 on_run_timeout (gpointer user_data)
 {
   Task *task = user_data;
@@ -784,6 +904,7 @@ on_run_done (GObject      *source,
   if (task->timeout_id != 0)
     bk_clock_cancel_timer (self->clock, task->timeout_id);
   task->timeout_id = 0;
+  task_cancel_renewal (task);
   g_clear_object (&task->run_cancellable);
   task->cancel_reason = NULL;
   task->last_end = now_wall (self);
@@ -826,6 +947,9 @@ task_run (Task   *task,
   task->running_elsewhere = FALSE;
   task->timeout_id = bk_clock_add_timer (self->clock, bk_task_schedule_get_timeout (task->schedule),
                                          on_run_timeout, task, NULL);
+  task->lock_lost = FALSE;
+  if (task->global)
+    task_arm_renewal (task);
   self->n_runs++;
 
   bk_logger_debug (self->logger, "Running task '%s'", task->id);
@@ -1103,6 +1227,7 @@ bk_default_scheduler_dispose (GObject *object)
         if (task->timeout_id != 0)
           bk_clock_cancel_timer (self->clock, task->timeout_id);
         task->timeout_id = 0;
+        task_cancel_renewal (task);
       }
   if (self->shutdown_timer != 0)
     bk_clock_cancel_timer (self->clock, self->shutdown_timer);
@@ -1159,10 +1284,20 @@ _bk_scheduler_is_idle (BkScheduler *scheduler)
     {
       Task *task = g_ptr_array_index (self->tasks, i);
 
-      if (task->timer_id != 0 && task->timer_due <= now)
+      if ((task->timer_id != 0 && task->timer_due <= now)
+          || (task->renew_id != 0 && task->renew_due <= now))
         return FALSE;
     }
   return TRUE;
+}
+
+void
+_bk_scheduler_pause_renewals (BkScheduler *scheduler,
+                              gboolean     paused)
+{
+  g_return_if_fail (BK_IS_DEFAULT_SCHEDULER (scheduler));
+
+  BK_DEFAULT_SCHEDULER (scheduler)->renewals_paused = paused;
 }
 
 /* Lifecycle ------------------------------------------------------------------------ */
@@ -1366,9 +1501,21 @@ create_scheduler (BkDeps    *deps,
                   GError   **error)
 {
   g_autoptr(BkDefaultScheduler) self = g_object_new (BK_TYPE_DEFAULT_SCHEDULER, NULL);
+  g_autoptr(BkConfig) config = bk_root_config_dup_config (bk_deps_get (deps, BK_SERVICE_ROOT_CONFIG));
   BkLifecycle *lifecycle = bk_deps_get (deps, BK_SERVICE_LIFECYCLE);
   BkHttpRouter *router = bk_deps_get (deps, BK_SERVICE_HTTP_ROUTER);
 
+  if (!_bk_duration_from_config (config, LEASE_KEY, DEFAULT_LEASE_MS, &self->lease, error))
+    return NULL;
+  if (self->lease == 0)
+    {
+      g_autofree char *source = bk_config_dup_key_source (config, LEASE_KEY);
+
+      g_set_error (error, BK_CONFIG_ERROR, BK_CONFIG_ERROR_INVALID_TYPE,
+                   "Invalid scheduler config at '%s' in '%s', the lock lease must be longer than 0 ms",
+                   LEASE_KEY, source != NULL ? source : bk_config_get_source (config));
+      return NULL;
+    }
   self->plugin_id = g_strdup (bk_plugin_metadata_get_id (bk_deps_get (deps, BK_SERVICE_PLUGIN_METADATA)));
   self->clock = g_object_ref (bk_deps_get (deps, BK_SERVICE_ROOT_CLOCK));
   self->database = g_object_ref (bk_deps_get (deps, BK_SERVICE_DATABASE));
@@ -1399,6 +1546,7 @@ _bk_scheduler_default_factory (void)
 
   factory = bk_service_factory_new (BK_SERVICE_SCHEDULER, create_scheduler, NULL, NULL,
                                     BK_SERVICE_PLUGIN_METADATA,
+                                    BK_SERVICE_ROOT_CONFIG,
                                     BK_SERVICE_ROOT_CLOCK,
                                     BK_SERVICE_DATABASE,
                                     BK_SERVICE_LOGGER,

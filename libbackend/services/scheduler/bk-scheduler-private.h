@@ -27,4 +27,10 @@ JsonNode *_bk_task_schedule_to_json         (BkTaskSchedule *schedule);
 BK_AVAILABLE_IN_ALL
 gboolean  _bk_scheduler_is_idle             (BkScheduler    *scheduler);
 
+/* Stops (or resumes) the default scheduler's lock renewals, as if this
+ * instance had frozen: its runs go on but their locks run out. Tests. */
+BK_AVAILABLE_IN_ALL
+void      _bk_scheduler_pause_renewals      (BkScheduler    *scheduler,
+                                             gboolean        paused);
+
 G_END_DECLS
