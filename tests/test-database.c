@@ -788,6 +788,33 @@ test_database_config_error (gconstpointer data)
   g_assert_nonnull (strstr (error->message, "core.database"));
 }
 
+/* The PostgreSQL engine is a module: when it cannot be loaded, a plugin
+ * on PostgreSQL fails to start with an error that says where it looked.
+ * $BK_MODULE_DIR, when set, is the only place searched. */
+static void
+test_database_postgresql_module_missing (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(BkTestBackend) backend = NULL;
+      g_autoptr(GError) error = NULL;
+      TestProbe probes[2] = { 0 };
+      const char *ids[] = { "alpha", NULL };
+
+      g_setenv ("BK_MODULE_DIR", "/nonexistent/bk-modules", TRUE);
+      backend = start_backend (NULL, "\"client\":\"pg\",\"connection\":{\"host\":\"/tmp\"}",
+                               probes, ids, &error);
+      g_assert_null (backend);
+      g_assert_nonnull (error);
+      g_assert_nonnull (strstr (error->message,
+                                "PostgreSQL support is not available: the module libbackend-postgresql-1.so "
+                                "could not be loaded (/nonexistent/bk-modules/libbackend-postgresql-1.so: not found)"));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 /* A test backend whose config is not the mock's still gets a private
  * in-memory database per plugin. */
 static GObject *
@@ -850,6 +877,7 @@ main (int   argc,
   g_test_add_func ("/database/sqlite/files", test_database_sqlite_files);
   g_test_add_func ("/database/sqlite/engine-codes", test_database_sqlite_engine_codes);
   g_test_add_func ("/database/testkit-default", test_database_testkit_default);
+  g_test_add_func ("/database/postgresql/module-missing", test_database_postgresql_module_missing);
   for (guint i = 0; i < G_N_ELEMENTS (config_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/database/config-error/%u", i);

@@ -32,6 +32,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <gmodule.h>
 #include <libpq-fe.h>
 
 #include "bk-database-private.h"
@@ -842,6 +843,30 @@ pg_query (BkDatabaseRawConnection  *self,
   return result;
 }
 
+static gboolean
+pg_parse_conninfo (const char  *text,
+                   GHashTable  *options,
+                   char       **message)
+{
+  char *libpq_message = NULL;
+  PQconninfoOption *parsed = PQconninfoParse (text, &libpq_message);
+
+  if (parsed == NULL)
+    {
+      *message = g_strdup (libpq_message != NULL ? g_strstrip (libpq_message) : "out of memory");
+      PQfreemem (libpq_message);
+      return FALSE;
+    }
+  for (PQconninfoOption *o = parsed; o->keyword != NULL; o++)
+    if (o->val != NULL)
+      g_hash_table_insert (options, g_strdup (o->keyword), g_strdup (o->val));
+  PQconninfoFree (parsed);
+  return TRUE;
+}
+
+/* Looked up by name when the module is loaded (bk-database.c). */
+G_MODULE_EXPORT const BkDatabaseEngineVTable _bk_database_postgresql_engine;
+
 const BkDatabaseEngineVTable _bk_database_postgresql_engine = {
   .engine = BK_DATABASE_ENGINE_POSTGRESQL,
   .open = pg_open,
@@ -850,6 +875,7 @@ const BkDatabaseEngineVTable _bk_database_postgresql_engine = {
   .ensure_exists = pg_ensure_exists,
   .is_alive = pg_is_alive,
   .interrupt = pg_interrupt,
+  .parse_conninfo = pg_parse_conninfo,
   /* READ COMMITTED, PostgreSQL's default: each statement sees what other
    * transactions committed before it, which migrations rely on after
    * taking the advisory lock. A body that wants more runs

@@ -75,6 +75,13 @@ typedef struct
   gboolean                 (*ensure_exists) (const BkDatabaseTarget *target,
                                              GError                **error);
 
+  /* PostgreSQL only: parses a libpq connection string (keywords or a URL)
+   * into @options (keyword → value, both owned by the table); FALSE with
+   * @message (transfer full, nullable) when it is not one. */
+  gboolean                 (*parse_conninfo) (const char   *text,
+                                              GHashTable   *options,
+                                              char        **message);
+
   /* Whether the connection is still usable (after an error). */
   gboolean                 (*is_alive)  (BkDatabaseRawConnection *connection);
 
@@ -90,20 +97,31 @@ typedef struct
 } BkDatabaseEngineVTable;
 
 extern const BkDatabaseEngineVTable _bk_database_sqlite_engine;
-extern const BkDatabaseEngineVTable _bk_database_postgresql_engine;
+
+/* The PostgreSQL engine lives in a module of its own (libpq and what it
+ * links, OpenSSL, Kerberos and LDAP among them, cost every process about
+ * 4 MB and 4 ms at startup), loaded the first time a plugin's database is
+ * on PostgreSQL. The module defines this symbol. */
+#define BK_DATABASE_POSTGRESQL_ENGINE_SYMBOL "_bk_database_postgresql_engine"
+
+const BkDatabaseEngineVTable *_bk_database_get_postgresql_engine (GError **error);
 
 /* Results, built by the engines. Values are GVariants: int64 ("x"),
  * double ("d"), boolean ("b"), string ("s"), bytes ("ay"); NULL for SQL
  * NULL. */
+BK_AVAILABLE_IN_ALL
 BkDatabaseResult *_bk_database_result_new        (guint              n_columns,
                                                   const char * const *column_names);
+BK_AVAILABLE_IN_ALL
 void              _bk_database_result_append_row (BkDatabaseResult  *self,
                                                   GVariant         **values);  /* n_columns, floating or full refs taken */
+BK_AVAILABLE_IN_ALL
 void              _bk_database_result_set_changes (BkDatabaseResult *self,
                                                    guint64           changes);
 
 /* Sets a BK_DATABASE_ERROR with the engine's code attached:
  * `<message> (plugin '<id>', <engine code>)`. */
+BK_AVAILABLE_IN_ALL
 void              _bk_database_set_error         (GError          **error,
                                                   BkDatabaseError   code,
                                                   const char       *plugin_id,
@@ -133,6 +151,7 @@ typedef struct
   gsize                size;
 } BkDatabaseParam;
 
+BK_AVAILABLE_IN_ALL
 GVariant         *_bk_database_param_read        (GVariant         *value,
                                                   guint             n,
                                                   const char       *plugin_id,

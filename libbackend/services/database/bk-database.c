@@ -38,8 +38,11 @@
  * Since: 0.1
  */
 
+#define _GNU_SOURCE  /* dladdr() */
 #include <errno.h>
-#include <libpq-fe.h>
+
+#include <dlfcn.h>
+#include <gmodule.h>
 
 #include "bk-database-private.h"
 #include "bk-duration-private.h"
@@ -1711,6 +1714,90 @@ conninfo_build (GHashTable *options,
   return g_string_free (g_steal_pointer (&conninfo), FALSE);
 }
 
+/* The PostgreSQL engine module -------------------------------------------------------------- */
+
+#define POSTGRESQL_MODULE_NAME "libbackend-postgresql-1." G_MODULE_SUFFIX
+
+/* Where the module may be: only in $BK_MODULE_DIR when that is set;
+ * otherwise beside the library (a build tree: libbackend/ holds both), then
+ * in the installed module directory. */
+static GPtrArray *
+postgresql_module_candidates (void)
+{
+  GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
+  const char *env = g_getenv ("BK_MODULE_DIR");
+  Dl_info info;
+
+  if (env != NULL && env[0] != '\0')
+    {
+      g_ptr_array_add (paths, g_build_filename (env, POSTGRESQL_MODULE_NAME, NULL));
+      return paths;
+    }
+  if (dladdr ((gpointer) _bk_database_get_postgresql_engine, &info) != 0 && info.dli_fname != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (info.dli_fname);
+
+      g_ptr_array_add (paths, g_build_filename (dir, POSTGRESQL_MODULE_NAME, NULL));
+    }
+  g_ptr_array_add (paths, g_build_filename (BK_MODULE_DIR, POSTGRESQL_MODULE_NAME, NULL));
+  return paths;
+}
+
+/* _bk_database_get_postgresql_engine:
+ *
+ * Loads the PostgreSQL engine module once (it stays loaded) and returns
+ * its vtable; fails, every time, when no candidate loads.
+ */
+const BkDatabaseEngineVTable *
+_bk_database_get_postgresql_engine (GError **error)
+{
+  static GMutex lock;
+  static const BkDatabaseEngineVTable *engine = NULL;
+  static char *failure = NULL;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&lock);
+
+  if (engine == NULL && failure == NULL)
+    {
+      g_autoptr(GPtrArray) paths = postgresql_module_candidates ();
+      g_autoptr(GString) reasons = g_string_new (NULL);
+
+      for (guint i = 0; i < paths->len && engine == NULL; i++)
+        {
+          const char *path = g_ptr_array_index (paths, i);
+          GModule *module;
+          gpointer symbol = NULL;
+
+          if (!g_file_test (path, G_FILE_TEST_EXISTS))
+            {
+              g_string_append_printf (reasons, "%s%s: not found", reasons->len > 0 ? "; " : "", path);
+              continue;
+            }
+          module = g_module_open (path, G_MODULE_BIND_LOCAL);
+          if (module == NULL)
+            {
+              g_string_append_printf (reasons, "%s%s", reasons->len > 0 ? "; " : "", g_module_error ());
+              continue;
+            }
+          if (!g_module_symbol (module, BK_DATABASE_POSTGRESQL_ENGINE_SYMBOL, &symbol) || symbol == NULL)
+            {
+              g_string_append_printf (reasons, "%s%s", reasons->len > 0 ? "; " : "", g_module_error ());
+              g_module_close (module);
+              continue;
+            }
+          g_module_make_resident (module);
+          engine = symbol;
+        }
+      if (engine == NULL)
+        failure = g_string_free (g_steal_pointer (&reasons), FALSE);
+    }
+
+  if (engine == NULL)
+    g_set_error (error, BK_DATABASE_ERROR, BK_DATABASE_ERROR_FAILED,
+                 "PostgreSQL support is not available: the module " POSTGRESQL_MODULE_NAME
+                 " could not be loaded (%s)", failure);
+  return engine;
+}
+
 /* Adds the PostgreSQL connection at @key (a conninfo or URL string, or an
  * object of host, port, user, password, database and other libpq
  * keywords) to @options. */
@@ -1726,20 +1813,14 @@ pg_options_add (BkConfig    *config,
     return TRUE;
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
     {
-      char *message = NULL;
-      PQconninfoOption *parsed = PQconninfoParse (json_node_get_string (node), &message);
+      const BkDatabaseEngineVTable *engine = _bk_database_get_postgresql_engine (error);
+      g_autofree char *message = NULL;
 
-      if (parsed == NULL)
-        {
-          gboolean ret = invalid_value (config, key, error, "not a PostgreSQL connection string: %s",
-                                        message != NULL ? g_strstrip (message) : "out of memory");
-          PQfreemem (message);
-          return ret;
-        }
-      for (PQconninfoOption *o = parsed; o->keyword != NULL; o++)
-        if (o->val != NULL)
-          g_hash_table_insert (options, g_strdup (o->keyword), g_strdup (o->val));
-      PQconninfoFree (parsed);
+      if (engine == NULL)
+        return FALSE;
+      if (!engine->parse_conninfo (json_node_get_string (node), options, &message))
+        return invalid_value (config, key, error, "not a PostgreSQL connection string: %s",
+                              message != NULL ? message : "out of memory");
       return TRUE;
     }
   if (JSON_NODE_HOLDS_OBJECT (node))
@@ -1945,7 +2026,9 @@ create_database (BkDeps    *deps,
                        &self->pool_max, &self->skip_migrations, error))
     return NULL;
   self->vtable = self->target.engine == BK_DATABASE_ENGINE_SQLITE
-                 ? &_bk_database_sqlite_engine : &_bk_database_postgresql_engine;
+                 ? &_bk_database_sqlite_engine : _bk_database_get_postgresql_engine (error);
+  if (self->vtable == NULL)
+    return NULL;
   self->logger = g_object_ref (bk_deps_get (deps, BK_SERVICE_LOGGER));
   self->threads = g_thread_pool_new (worker, self, (int) self->pool_max, FALSE, error);
   if (self->threads == NULL)
