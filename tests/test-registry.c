@@ -1203,82 +1203,65 @@ test_registry_plan_missing_init_deps (Fixture       *f,
   g_assert_error ((GError *) cause, BK_BACKEND_ERROR, BK_BACKEND_ERROR_MISSING_DEPENDENCY);
 }
 
-static void
-test_registry_plan_cycle_simple (Fixture       *f,
-                                 gconstpointer  data)
+/* Graph-shape cycles over the refs a..d: each factory is written as its ref
+ * then its dependencies ("abc": a needs b and c); the plugin needs its refs. */
+typedef struct
 {
-  f->backend = backend_new ();
-  add_factory (f, ref_a (), ref_b (), NULL);
-  add_factory (f, ref_b (), ref_a (), NULL);
-  add (f, test_plugin_new (f, "p", ref_a (), NULL));
-  start_fails_with (f, BK_BACKEND_ERROR_CIRCULAR_DEPENDENCY,
-                    "Circular dependencies detected:\n  'a' -> 'b' -> 'a'");
+  const char *path;
+  const char *factories[5];
+  const char *plugin_deps;
+  const char *message;
+} CycleCase;
+
+static const CycleCase cycle_cases[] = {
+  { "/registry/plan/cycle/simple", { "ab", "ba" }, "a",
+    "Circular dependencies detected:\n  'a' -> 'b' -> 'a'" },
+  { "/registry/plan/cycle/two", { "ab", "ba", "cd", "dc" }, "ac",
+    "Circular dependencies detected:\n"
+    "  'a' -> 'b' -> 'a'\n"
+    "  'c' -> 'd' -> 'c'" },
+  { "/registry/plan/cycle/deep", { "ab", "bc", "ca" }, "a",
+    "Circular dependencies detected:\n  'a' -> 'b' -> 'c' -> 'a'" },
+  { "/registry/plan/cycle/not-through-first", { "ab", "bc", "cb" }, "a",
+    "Circular dependencies detected:\n  'b' -> 'c' -> 'b'" },
+  { "/registry/plan/cycle/branch", { "abc", "b", "ca" }, "a",
+    "Circular dependencies detected:\n  'a' -> 'c' -> 'a'" },
+  { "/registry/plan/cycle/self", { "aa" }, "a",
+    "Circular dependencies detected:\n  'a' -> 'a'" },
+};
+
+static BkServiceRef *
+cycle_ref (char name)
+{
+  switch (name)
+    {
+    case 'a': return ref_a ();
+    case 'b': return ref_b ();
+    case 'c': return ref_c ();
+    case 'd': return ref_d ();
+    default: g_assert_not_reached ();
+    }
 }
 
 static void
-test_registry_plan_cycle_two (Fixture       *f,
-                              gconstpointer  data)
+test_registry_plan_cycle (Fixture       *f,
+                          gconstpointer  data)
 {
-  f->backend = backend_new ();
-  add_factory (f, ref_a (), ref_b (), NULL);
-  add_factory (f, ref_b (), ref_a (), NULL);
-  add_factory (f, ref_c (), ref_d (), NULL);
-  add_factory (f, ref_d (), ref_c (), NULL);
-  add (f, test_plugin_new (f, "p", ref_a (), ref_c (), NULL));
-  start_fails_with (f, BK_BACKEND_ERROR_CIRCULAR_DEPENDENCY,
-                    "Circular dependencies detected:\n"
-                    "  'a' -> 'b' -> 'a'\n"
-                    "  'c' -> 'd' -> 'c'");
-}
+  const CycleCase *c = data;
+  const char *plugin_deps = c->plugin_deps;
 
-static void
-test_registry_plan_cycle_deep (Fixture       *f,
-                               gconstpointer  data)
-{
   f->backend = backend_new ();
-  add_factory (f, ref_a (), ref_b (), NULL);
-  add_factory (f, ref_b (), ref_c (), NULL);
-  add_factory (f, ref_c (), ref_a (), NULL);
-  add (f, test_plugin_new (f, "p", ref_a (), NULL));
-  start_fails_with (f, BK_BACKEND_ERROR_CIRCULAR_DEPENDENCY,
-                    "Circular dependencies detected:\n  'a' -> 'b' -> 'c' -> 'a'");
-}
+  for (guint i = 0; c->factories[i] != NULL; i++)
+    {
+      g_autoptr(GPtrArray) deps = g_ptr_array_new_null_terminated (0, NULL, TRUE);
 
-static void
-test_registry_plan_cycle_not_through_first (Fixture       *f,
-                                            gconstpointer  data)
-{
-  f->backend = backend_new ();
-  add_factory (f, ref_a (), ref_b (), NULL);
-  add_factory (f, ref_b (), ref_c (), NULL);
-  add_factory (f, ref_c (), ref_b (), NULL);
-  add (f, test_plugin_new (f, "p", ref_a (), NULL));
-  start_fails_with (f, BK_BACKEND_ERROR_CIRCULAR_DEPENDENCY,
-                    "Circular dependencies detected:\n  'b' -> 'c' -> 'b'");
-}
-
-static void
-test_registry_plan_cycle_branch (Fixture       *f,
-                                 gconstpointer  data)
-{
-  f->backend = backend_new ();
-  add_factory (f, ref_a (), ref_b (), ref_c (), NULL);
-  add_factory (f, ref_b (), NULL);
-  add_factory (f, ref_c (), ref_a (), NULL);
-  add (f, test_plugin_new (f, "p", ref_a (), NULL));
-  start_fails_with (f, BK_BACKEND_ERROR_CIRCULAR_DEPENDENCY,
-                    "Circular dependencies detected:\n  'a' -> 'c' -> 'a'");
-}
-
-static void
-test_registry_plan_cycle_self (Fixture       *f,
-                               gconstpointer  data)
-{
-  f->backend = backend_new ();
-  add_factory (f, ref_a (), ref_a (), NULL);
-  add (f, test_plugin_new (f, "p", ref_a (), NULL));
-  start_fails_with (f, BK_BACKEND_ERROR_CIRCULAR_DEPENDENCY,
-                    "Circular dependencies detected:\n  'a' -> 'a'");
+      for (const char *dep = c->factories[i] + 1; *dep != '\0'; dep++)
+        g_ptr_array_add (deps, cycle_ref (*dep));
+      add (f, factory_new_v (f, cycle_ref (c->factories[i][0]), 0, NULL, NULL, FALSE, deps));
+    }
+  add (f, test_plugin_new (f, "p", cycle_ref (plugin_deps[0]),
+                           plugin_deps[1] != '\0' ? cycle_ref (plugin_deps[1]) : NULL, NULL));
+  start_fails_with (f, BK_BACKEND_ERROR_CIRCULAR_DEPENDENCY, c->message);
 }
 
 /* The walk starts from each factory in insertion order: the defaults first,
@@ -1546,66 +1529,68 @@ test_registry_default_factory_null_init_dep (Fixture       *f,
   g_assert_cmpint (event_index (f, "init:p"), ==, -1);
 }
 
+/* The same factories, added to the backend or given as its defaults. */
+typedef struct
+{
+  const char *path;
+  gboolean as_defaults;
+} PlacementCase;
+
+static const PlacementCase duplicate_cases[] = {
+  { "/registry/duplicate/added", FALSE },
+  { "/registry/duplicate/defaults", TRUE },
+};
+
 static void
-test_registry_duplicate_added (Fixture       *f,
+test_registry_duplicate (Fixture       *f,
+                         gconstpointer  data)
+{
+  const PlacementCase *c = data;
+  Counter *first = counter_new (f);
+  Counter *second = counter_new (f);
+  BkServiceFactory *one = thing_factory_new (f, ref_dup (), 1, first, NULL);
+  BkServiceFactory *two = thing_factory_new (f, ref_dup (), 2, second, NULL);
+
+  if (c->as_defaults)
+    {
+      f->backend = bk_backend_new_specialized (MOCK_DEFAULTS, one, two, NULL);
+    }
+  else
+    {
+      f->backend = backend_new ();
+      add (f, one);
+      add (f, two);
+    }
+  start_fails_with (f, BK_BACKEND_ERROR_DUPLICATE_SERVICE,
+                    "Duplicate service implementations provided for dup");
+
+  g_assert_cmpuint (first->calls, ==, 0);
+  g_assert_cmpuint (second->calls, ==, 0);
+}
+
+static const PlacementCase plugin_metadata_cases[] = {
+  { "/registry/plugin-metadata/added", FALSE },
+  { "/registry/plugin-metadata/defaults", TRUE },
+};
+
+static void
+test_registry_plugin_metadata (Fixture       *f,
                                gconstpointer  data)
 {
-  Counter *first = counter_new (f);
-  Counter *second = counter_new (f);
-
-  f->backend = backend_new ();
-  add (f, thing_factory_new (f, ref_dup (), 1, first, NULL));
-  add (f, thing_factory_new (f, ref_dup (), 2, second, NULL));
-  start_fails_with (f, BK_BACKEND_ERROR_DUPLICATE_SERVICE,
-                    "Duplicate service implementations provided for dup");
-
-  g_assert_cmpuint (first->calls, ==, 0);
-  g_assert_cmpuint (second->calls, ==, 0);
-}
-
-static void
-test_registry_duplicate_defaults (Fixture       *f,
-                                  gconstpointer  data)
-{
-  Counter *first = counter_new (f);
-  Counter *second = counter_new (f);
-
-  f->backend = bk_backend_new_specialized (MOCK_DEFAULTS,
-                                           thing_factory_new (f, ref_dup (), 1, first, NULL),
-                                           thing_factory_new (f, ref_dup (), 2, second, NULL),
-                                           NULL);
-  start_fails_with (f, BK_BACKEND_ERROR_DUPLICATE_SERVICE,
-                    "Duplicate service implementations provided for dup");
-
-  g_assert_cmpuint (first->calls, ==, 0);
-  g_assert_cmpuint (second->calls, ==, 0);
-}
-
-static void
-test_registry_plugin_metadata_added (Fixture       *f,
-                                     gconstpointer  data)
-{
+  const PlacementCase *c = data;
   Counter *counter = counter_new (f);
+  BkServiceFactory *factory = thing_factory_new (f, BK_SERVICE_PLUGIN_METADATA, 1, counter, NULL);
 
-  f->backend = backend_new ();
-  add (f, thing_factory_new (f, BK_SERVICE_PLUGIN_METADATA, 1, counter, NULL));
-  add (f, test_plugin_new (f, "p", BK_SERVICE_PLUGIN_METADATA, NULL));
-  start_fails_with (f, BK_BACKEND_ERROR_SERVICE_OVERRIDE,
-                    "The core.pluginMetadata service cannot be overridden");
-
-  g_assert_cmpuint (counter->calls, ==, 0);
-}
-
-static void
-test_registry_plugin_metadata_defaults (Fixture       *f,
-                                        gconstpointer  data)
-{
-  Counter *counter = counter_new (f);
-
-  f->backend = bk_backend_new_specialized (MOCK_DEFAULTS,
-                                           thing_factory_new (f, BK_SERVICE_PLUGIN_METADATA, 1,
-                                                              counter, NULL),
-                                           NULL);
+  if (c->as_defaults)
+    {
+      f->backend = bk_backend_new_specialized (MOCK_DEFAULTS, factory, NULL);
+    }
+  else
+    {
+      f->backend = backend_new ();
+      add (f, factory);
+      add (f, test_plugin_new (f, "p", BK_SERVICE_PLUGIN_METADATA, NULL));
+    }
   start_fails_with (f, BK_BACKEND_ERROR_SERVICE_OVERRIDE,
                     "The core.pluginMetadata service cannot be overridden");
 
@@ -1684,44 +1669,31 @@ test_registry_loader_adds_features (Fixture       *f,
   g_assert_nonnull (seen_by (f, "lp", ref_loader_root ()));
 }
 
+static const PlacementCase explicit_wins_cases[] = {
+  { "/registry/loader/explicit-wins/added", FALSE },
+  { "/registry/loader/explicit-wins/default", TRUE },
+};
+
 static void
-test_registry_loader_explicit_wins_added (Fixture       *f,
-                                          gconstpointer  data)
+test_registry_loader_explicit_wins (Fixture       *f,
+                                    gconstpointer  data)
 {
+  const PlacementCase *c = data;
   Counter *explicit = counter_new (f);
   Counter *loaded = counter_new (f);
+  BkServiceFactory *factory = thing_factory_new (f, ref_dup (), 1, explicit, NULL);
 
-  f->backend = backend_new ();
+  f->backend = c->as_defaults ? bk_backend_new_specialized (MOCK_DEFAULTS, factory, NULL)
+                              : backend_new ();
   add (f, test_loader_new (f, "my-loader",
                            features_new (thing_factory_new (f, ref_dup (), 2, loaded, NULL), NULL),
                            NULL, NULL));
-  add (f, thing_factory_new (f, ref_dup (), 1, explicit, NULL));
+  if (!c->as_defaults)
+    add (f, factory);
   add (f, test_plugin_new (f, "p", ref_dup (), NULL));
   start_ok (f);
 
   g_assert_cmpint (event_index (f, "loader:my-loader"), >=, 0);
-  g_assert_cmpuint (explicit->calls, ==, 1);
-  g_assert_cmpuint (loaded->calls, ==, 0);
-  g_assert_nonnull (seen_by (f, "p", ref_dup ()));
-  g_assert_cmpint (TEST_THING (seen_by (f, "p", ref_dup ()))->value, ==, 1);
-}
-
-static void
-test_registry_loader_explicit_wins_default (Fixture       *f,
-                                            gconstpointer  data)
-{
-  Counter *explicit = counter_new (f);
-  Counter *loaded = counter_new (f);
-
-  f->backend = bk_backend_new_specialized (MOCK_DEFAULTS,
-                                           thing_factory_new (f, ref_dup (), 1, explicit, NULL),
-                                           NULL);
-  add (f, test_loader_new (f, "my-loader",
-                           features_new (thing_factory_new (f, ref_dup (), 2, loaded, NULL), NULL),
-                           NULL, NULL));
-  add (f, test_plugin_new (f, "p", ref_dup (), NULL));
-  start_ok (f);
-
   g_assert_cmpuint (explicit->calls, ==, 1);
   g_assert_cmpuint (loaded->calls, ==, 0);
   g_assert_nonnull (seen_by (f, "p", ref_dup ()));
@@ -2068,12 +2040,9 @@ main (int   argc,
   ADD_TEST ("plan/missing/plugin-scoped", test_registry_plan_missing_plugin_scoped);
   ADD_TEST ("plan/missing/root-scoped", test_registry_plan_missing_root_scoped);
   ADD_TEST ("plan/missing/init-deps", test_registry_plan_missing_init_deps);
-  ADD_TEST ("plan/cycle/simple", test_registry_plan_cycle_simple);
-  ADD_TEST ("plan/cycle/two", test_registry_plan_cycle_two);
-  ADD_TEST ("plan/cycle/deep", test_registry_plan_cycle_deep);
-  ADD_TEST ("plan/cycle/not-through-first", test_registry_plan_cycle_not_through_first);
-  ADD_TEST ("plan/cycle/branch", test_registry_plan_cycle_branch);
-  ADD_TEST ("plan/cycle/self", test_registry_plan_cycle_self);
+  for (guint i = 0; i < G_N_ELEMENTS (cycle_cases); i++)
+    g_test_add (cycle_cases[i].path, Fixture, &cycle_cases[i],
+                fixture_setup, test_registry_plan_cycle, fixture_teardown);
   ADD_TEST ("plan/cycle/insertion-order", test_registry_plan_cycle_insertion_order);
   ADD_TEST ("plan/all-errors", test_registry_plan_all_errors);
   ADD_TEST ("plan/unreachable-lazy", test_registry_plan_unreachable_lazy);
@@ -2088,15 +2057,18 @@ main (int   argc,
   ADD_TEST ("default-factory/replaced", test_registry_default_factory_replaced);
   ADD_TEST ("default-factory/null", test_registry_default_factory_null);
   ADD_TEST ("default-factory/null/init-dep", test_registry_default_factory_null_init_dep);
-  ADD_TEST ("duplicate/added", test_registry_duplicate_added);
-  ADD_TEST ("duplicate/defaults", test_registry_duplicate_defaults);
-  ADD_TEST ("plugin-metadata/added", test_registry_plugin_metadata_added);
-  ADD_TEST ("plugin-metadata/defaults", test_registry_plugin_metadata_defaults);
+  for (guint i = 0; i < G_N_ELEMENTS (duplicate_cases); i++)
+    g_test_add (duplicate_cases[i].path, Fixture, &duplicate_cases[i],
+                fixture_setup, test_registry_duplicate, fixture_teardown);
+  for (guint i = 0; i < G_N_ELEMENTS (plugin_metadata_cases); i++)
+    g_test_add (plugin_metadata_cases[i].path, Fixture, &plugin_metadata_cases[i],
+                fixture_setup, test_registry_plugin_metadata, fixture_teardown);
   ADD_TEST ("loader/override-instantiated", test_registry_loader_override_instantiated);
   ADD_TEST ("loader/plugin-scoped-dep", test_registry_loader_plugin_scoped_dep);
   ADD_TEST ("loader/adds-features", test_registry_loader_adds_features);
-  ADD_TEST ("loader/explicit-wins/added", test_registry_loader_explicit_wins_added);
-  ADD_TEST ("loader/explicit-wins/default", test_registry_loader_explicit_wins_default);
+  for (guint i = 0; i < G_N_ELEMENTS (explicit_wins_cases); i++)
+    g_test_add (explicit_wins_cases[i].path, Fixture, &explicit_wins_cases[i],
+                fixture_setup, test_registry_loader_explicit_wins, fixture_teardown);
   ADD_TEST ("loader/duplicate", test_registry_loader_duplicate);
   ADD_TEST ("loader/failing", test_registry_loader_failing);
   /* rule 5 */

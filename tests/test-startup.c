@@ -1017,9 +1017,26 @@ test_startup_module_failure_plugin_runs (void)
 /* Rule 10: states                                                          */
 /* ------------------------------------------------------------------------ */
 
-static void
-test_startup_state_start_twice (void)
+/* A second start fails, whether the backend is still running or stopped. */
+typedef struct
 {
+  const char *path;
+  gboolean stop_first;
+  BkBackendError code;
+  const char *message;
+} StartAgainCase;
+
+static const StartAgainCase start_again_cases[] = {
+  { "/startup/state/start-twice", FALSE, BK_BACKEND_ERROR_ALREADY_STARTED,
+    "Backend has already started" },
+  { "/startup/state/start-after-stop", TRUE, BK_BACKEND_ERROR_ALREADY_STOPPED,
+    "Backend has already stopped" },
+};
+
+static void
+test_startup_state_start_again (gconstpointer data)
+{
+  const StartAgainCase *c = data;
   g_autoptr(BkBackend) backend = NULL;
   g_autoptr(GError) error = NULL;
   gboolean ok;
@@ -1029,40 +1046,18 @@ test_startup_state_start_twice (void)
   backend = test_backend_new ("{}");
   bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, NULL, NULL));
   test_backend_start_ok (backend);
+  if (c->stop_first)
+    test_backend_stop_ok (backend);
 
   ok = bk_backend_start (backend, NULL, NULL, &error);
-  g_assert_error (error, BK_BACKEND_ERROR, BK_BACKEND_ERROR_ALREADY_STARTED);
-  g_assert_cmpstr (error->message, ==, "Backend has already started");
+  g_assert_error (error, BK_BACKEND_ERROR, (gint) c->code);
+  g_assert_cmpstr (error->message, ==, c->message);
   g_assert_false (ok);
   /* The second start ran nothing. */
   g_assert_cmpuint (probe_log_count (&probe, "init:test"), ==, 1);
 
-  test_backend_stop_ok (backend);
-  g_clear_object (&backend);
-  probe_assert_all_finalized (&probe);
-  probe_clear (&probe);
-}
-
-static void
-test_startup_state_start_after_stop (void)
-{
-  g_autoptr(BkBackend) backend = NULL;
-  g_autoptr(GError) error = NULL;
-  gboolean ok;
-  Probe probe;
-
-  probe_init (&probe);
-  backend = test_backend_new ("{}");
-  bk_backend_add (backend, probe_plugin_new (&probe, "test", NULL, NULL, NULL));
-  test_backend_start_ok (backend);
-  test_backend_stop_ok (backend);
-
-  ok = bk_backend_start (backend, NULL, NULL, &error);
-  g_assert_error (error, BK_BACKEND_ERROR, BK_BACKEND_ERROR_ALREADY_STOPPED);
-  g_assert_cmpstr (error->message, ==, "Backend has already stopped");
-  g_assert_false (ok);
-  g_assert_cmpuint (probe_log_count (&probe, "init:test"), ==, 1);
-
+  if (!c->stop_first)
+    test_backend_stop_ok (backend);
   g_clear_object (&backend);
   probe_assert_all_finalized (&probe);
   probe_clear (&probe);
@@ -1812,8 +1807,9 @@ main (int    argc,
   g_test_add_func ("/startup/result/failure", test_startup_result_failure);
   g_test_add_func ("/startup/module-failure/plugin-init-runs", test_startup_module_failure_plugin_runs);
 
-  g_test_add_func ("/startup/state/start-twice", test_startup_state_start_twice);
-  g_test_add_func ("/startup/state/start-after-stop", test_startup_state_start_after_stop);
+  for (guint i = 0; i < G_N_ELEMENTS (start_again_cases); i++)
+    g_test_add_data_func (start_again_cases[i].path, &start_again_cases[i],
+                          test_startup_state_start_again);
   g_test_add_func ("/startup/state/add-after-start", test_startup_state_add_after_start);
   g_test_add_func ("/startup/state/stop-idempotent", test_startup_state_stop_idempotent);
   g_test_add_func ("/startup/state/stop-before-start", test_startup_state_stop_before_start);
