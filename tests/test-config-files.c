@@ -654,7 +654,9 @@ test_config_files_env_overrides (Fixture       *f,
             "    host: 0.0.0.0\n"
             "    port: 7007\n"
             "  cors:\n"
-            "    methods: [GET]\n");
+            "    methods: [GET]\n"
+            /* overridden below: its source must become the variable's */
+            "    origin: http://file\n");
   set_env (f, "APP_CONFIG_backend_listen_port", "7008");
   set_env (f, "APP_CONFIG_app_title", "My Title");
   set_env (f, "APP_CONFIG_app_quoted", "\"42\"");

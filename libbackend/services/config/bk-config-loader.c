@@ -174,16 +174,6 @@ join_path (const char *base,
 /* Substitution                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* The environment may hold any bytes; config strings are UTF-8. */
-static char *
-dup_valid_utf8 (const char *value)
-{
-  if (g_utf8_validate (value, -1, NULL))
-    return g_strdup (value);
-
-  return g_utf8_make_valid (value, -1);
-}
-
 /* An environment variable, trimmed as Backstage does; NULL when unset. */
 static char *
 env_lookup (Loader     *loader,
@@ -194,7 +184,8 @@ env_lookup (Loader     *loader,
   if (value == NULL)
     return NULL;
 
-  return g_strstrip (dup_valid_utf8 (value));
+  /* The environment may hold any bytes; config strings are UTF-8. */
+  return g_strstrip (g_utf8_make_valid (value, -1));
 }
 
 /* Finds `${…}` at @p (no `{` or `}` inside); returns the position of the
@@ -714,42 +705,22 @@ env_key_part_is_valid (const char *part)
   return TRUE;
 }
 
-static void
-record_tree (Loader     *loader,
-             JsonNode   *node,
-             GString    *path,
-             guint       source)
+typedef struct
 {
-  gsize len = path->len;
+  Loader *loader;
+  guint   source;
+} RecordWalk;
 
-  _bk_config_origins_record (loader->origins, path->str, source, FALSE);
+static gboolean
+visit_record (JsonNode   *node,
+              const char *path,
+              const char *name,
+              gpointer    user_data)
+{
+  RecordWalk *walk = user_data;
 
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    {
-      JsonObjectIter iter;
-      const char *name;
-      JsonNode *member;
-
-      json_object_iter_init_ordered (&iter, json_node_get_object (node));
-      while (json_object_iter_next_ordered (&iter, &name, &member))
-        {
-          g_string_append_c (path, '.');
-          g_string_append (path, name);
-          record_tree (loader, member, path, source);
-          g_string_truncate (path, len);
-        }
-    }
-  else if (JSON_NODE_HOLDS_ARRAY (node))
-    {
-      JsonArray *array = json_node_get_array (node);
-
-      for (guint i = 0; i < json_array_get_length (array); i++)
-        {
-          g_string_append_printf (path, "[%u]", i);
-          record_tree (loader, json_array_get_element (array, i), path, source);
-          g_string_truncate (path, len);
-        }
-    }
+  _bk_config_origins_record (walk->loader->origins, path, walk->source, FALSE);
+  return TRUE;
 }
 
 static int
@@ -869,7 +840,7 @@ read_env_overrides (Loader      *loader,
               /* Not JSON: the text itself. */
               if (parsed == NULL)
                 {
-                  g_autofree char *text = dup_valid_utf8 (value);
+                  g_autofree char *text = g_utf8_make_valid (value, -1);
 
                   parsed = json_node_init_string (json_node_alloc (), text);
                 }
@@ -881,6 +852,7 @@ read_env_overrides (Loader      *loader,
       /* Every value this variable set comes from it. */
       {
         guint source = _bk_config_origins_add_source (loader->origins, name);
+        RecordWalk walk = { loader, source };
         JsonNode *node = NULL;
 
         object = data;
@@ -897,7 +869,7 @@ read_env_overrides (Loader      *loader,
               }
           }
 
-        record_tree (loader, node, path, source);
+        _bk_config_walk (node, path, visit_record, &walk);
       }
     }
 

@@ -25,6 +25,22 @@ const char *_bk_json_type_name (JsonNode *node);
 /* A fresh, mutable deep copy of @node, keeping member order (bk-config.c). */
 JsonNode *_bk_json_node_deep_copy (JsonNode *node);
 
+/* Called by _bk_config_walk() for each node, in document order, with its
+ * full key path (`a.b`, `list[0].c`; empty for the root) and its member name
+ * (%NULL for the root and array elements). Returns whether to walk the
+ * members or elements below @node. */
+typedef gboolean (*BkConfigVisitFunc) (JsonNode   *node,
+                                       const char *path,
+                                       const char *name,
+                                       gpointer    user_data);
+
+/* Walks the tree below @node, whose key path is @path (restored on return),
+ * calling @visit on @node and, as it allows, on what is below (bk-config.c). */
+void _bk_config_walk (JsonNode          *node,
+                      GString           *path,
+                      BkConfigVisitFunc  visit,
+                      gpointer           user_data);
+
 /* Parses one YAML 1.2 document (core schema) into a mutable JSON tree.
  * An empty stream, or a document that is only a comment, is a JSON null.
  * When @lines is not %NULL, it receives the 1-based line of every node made

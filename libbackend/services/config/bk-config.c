@@ -247,6 +247,57 @@ _bk_config_origins_record_dropped (BkConfigOrigins *origins,
   g_hash_table_replace (origins->dropped, g_strdup (path), dropped);
 }
 
+static void
+walk_node (JsonNode          *node,
+           GString           *path,
+           const char        *name,
+           BkConfigVisitFunc  visit,
+           gpointer           user_data)
+{
+  gsize len = path->len;
+
+  if (!visit (node, path->str, name, user_data))
+    return;
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      const char *member_name;
+      JsonNode *member;
+
+      json_object_iter_init_ordered (&iter, json_node_get_object (node));
+      while (json_object_iter_next_ordered (&iter, &member_name, &member))
+        {
+          if (len > 0)
+            g_string_append_c (path, '.');
+          g_string_append (path, member_name);
+          walk_node (member, path, member_name, visit, user_data);
+          g_string_truncate (path, len);
+        }
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      guint n = json_array_get_length (array);
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_string_append_printf (path, "[%u]", i);
+          walk_node (json_array_get_element (array, i), path, NULL, visit, user_data);
+          g_string_truncate (path, len);
+        }
+    }
+}
+
+void
+_bk_config_walk (JsonNode          *node,
+                 GString           *path,
+                 BkConfigVisitFunc  visit,
+                 gpointer           user_data)
+{
+  walk_node (node, path, NULL, visit, user_data);
+}
+
 /* Takes @root (sealed) and @origins. */
 static Tree *
 tree_new (JsonNode        *root,
@@ -287,6 +338,25 @@ tree_unref (Tree *tree)
 
 /* The source and secrecy recorded for @path, or for its nearest recorded
  * ancestor. FALSE when nothing is recorded. */
+/* Cuts the full key @key to its parent, in place: `a.b[2]` → `a.b` → `a`.
+ * Returns FALSE, leaving @key alone, when it has no parent. */
+static gboolean
+cut_to_parent (char *key)
+{
+  char *cut = NULL;
+
+  for (char *p = key; *p != '\0'; p++)
+    {
+      if (*p == '.' || *p == '[')
+        cut = p;
+    }
+  if (cut == NULL || cut == key)
+    return FALSE;
+
+  *cut = '\0';
+  return TRUE;
+}
+
 static gboolean
 tree_lookup_origin (Tree       *tree,
                     const char *path,
@@ -303,8 +373,6 @@ tree_lookup_origin (Tree       *tree,
 
   for (;;)
     {
-      char *cut;
-
       if (g_hash_table_lookup_extended (tree->origins->paths, walk, NULL, &value))
         {
           guint packed = GPOINTER_TO_UINT (value);
@@ -316,16 +384,8 @@ tree_lookup_origin (Tree       *tree,
           return TRUE;
         }
 
-      /* Up one level: `a.b[2]` → `a.b` → `a`. */
-      cut = NULL;
-      for (char *p = walk; *p != '\0'; p++)
-        {
-          if (*p == '.' || *p == '[')
-            cut = p;
-        }
-      if (cut == NULL || cut == walk)
+      if (!cut_to_parent (walk))
         return FALSE;
-      *cut = '\0';
     }
 }
 
@@ -832,19 +892,11 @@ find_dropped (BkConfig   *self,
   for (;;)
     {
       Dropped *dropped = g_hash_table_lookup (self->tree->origins->dropped, walk);
-      char *cut = NULL;
 
       if (dropped != NULL)
         return dropped;
-
-      for (char *p = walk; *p != '\0'; p++)
-        {
-          if (*p == '.' || *p == '[')
-            cut = p;
-        }
-      if (cut == NULL || cut == walk)
+      if (!cut_to_parent (walk))
         return NULL;
-      *cut = '\0';
     }
 }
 
@@ -907,7 +959,6 @@ lookup (BkConfig     *self,
         JsonNode    **out,
         GError      **error)
 {
-  g_autoptr(GString) walked = g_string_new (NULL);
   JsonNode *node = self->root;
   const char *part = key;
 
@@ -924,7 +975,10 @@ lookup (BkConfig     *self,
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
         {
-          set_invalid_type (self, walked->str, _bk_json_type_name (node), "object", error);
+          /* The key up to the part that was not an object. */
+          g_autofree char *walked = g_strndup (key, part > key ? (gsize)(part - key - 1) : 0);
+
+          set_invalid_type (self, walked, _bk_json_type_name (node), "object", error);
           return READ_FAILED;
         }
 
@@ -933,10 +987,6 @@ lookup (BkConfig     *self,
 
       if (node == NULL)
         return READ_ABSENT;
-
-      if (walked->len > 0)
-        g_string_append_c (walked, '.');
-      g_string_append (walked, name);
 
       if (dot == NULL)
         break;
@@ -1891,6 +1941,7 @@ typedef struct
   GHashTable *allowed;
   GHashTable *seen;
   GPtrArray  *values;
+  gboolean    in_secret;
 } SecretWalk;
 
 static void
@@ -1914,68 +1965,41 @@ add_secret (SecretWalk *walk,
   g_ptr_array_add (walk->values, g_steal_pointer (&text));
 }
 
-static void
-collect_secrets (SecretWalk *walk,
-                 JsonNode   *node,
-                 GString    *path,
-                 gboolean    secret)
+/* Adds the values below a secret key; elsewhere, those from a secret source. */
+static gboolean
+visit_secret (JsonNode   *node,
+              const char *path,
+              const char *name,
+              gpointer    user_data)
 {
-  gsize len = path->len;
+  SecretWalk *walk = user_data;
 
-  switch (JSON_NODE_TYPE (node))
+  if (!walk->in_secret && name != NULL && name_is_secret (name))
     {
-    case JSON_NODE_OBJECT:
-      {
-        JsonObjectIter iter;
-        const char *name;
-        JsonNode *member;
+      g_autoptr(GString) subpath = g_string_new (path);
 
-        json_object_iter_init_ordered (&iter, json_node_get_object (node));
-        while (json_object_iter_next_ordered (&iter, &name, &member))
-          {
-            if (len > 0)
-              g_string_append_c (path, '.');
-            g_string_append (path, name);
-            collect_secrets (walk, member, path, secret || name_is_secret (name));
-            g_string_truncate (path, len);
-          }
-      }
-      break;
-
-    case JSON_NODE_ARRAY:
-      {
-        JsonArray *array = json_node_get_array (node);
-        guint n = json_array_get_length (array);
-
-        for (guint i = 0; i < n; i++)
-          {
-            g_string_append_printf (path, "[%u]", i);
-            collect_secrets (walk, json_array_get_element (array, i), path, secret);
-            g_string_truncate (path, len);
-          }
-      }
-      break;
-
-    case JSON_NODE_VALUE:
-      {
-        gboolean from_secret_source = FALSE;
-
-        if (!secret && walk->tree->origins != NULL)
-          {
-            gpointer value = g_hash_table_lookup (walk->tree->origins->paths, path->str);
-
-            from_secret_source = value != NULL && (GPOINTER_TO_UINT (value) & 1) != 0;
-          }
-
-        if (secret || from_secret_source)
-          add_secret (walk, node);
-      }
-      break;
-
-    case JSON_NODE_NULL:
-    default:
-      break;
+      walk->in_secret = TRUE;
+      _bk_config_walk (node, subpath, visit_secret, walk);
+      walk->in_secret = FALSE;
+      return FALSE;
     }
+
+  if (JSON_NODE_HOLDS_VALUE (node))
+    {
+      gboolean secret = walk->in_secret;
+
+      if (!secret && walk->tree->origins != NULL)
+        {
+          gpointer value = g_hash_table_lookup (walk->tree->origins->paths, path);
+
+          secret = value != NULL && (GPOINTER_TO_UINT (value) & 1) != 0;
+        }
+
+      if (secret)
+        add_secret (walk, node);
+    }
+
+  return TRUE;
 }
 
 /* Values of `backend.logger.redactAllowlist`, trimmed. */
@@ -2047,8 +2071,9 @@ bk_config_dup_secrets (BkConfig *self)
   walk.allowed = dup_redact_allowlist (self);
   walk.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   walk.values = g_ptr_array_new ();
+  walk.in_secret = FALSE;
 
-  collect_secrets (&walk, self->tree->root, path, FALSE);
+  _bk_config_walk (self->tree->root, path, visit_secret, &walk);
 
   g_hash_table_unref (walk.allowed);
   g_hash_table_unref (walk.seen);
@@ -2056,39 +2081,32 @@ bk_config_dup_secrets (BkConfig *self)
   return (char **) g_ptr_array_free (walk.values, FALSE);
 }
 
-/* Called with the tree's mutex held. */
-static void
-collect_unread (Tree         *tree,
-                JsonNode     *node,
-                GString      *path,
-                GStrvBuilder *builder)
+typedef struct
 {
-  gsize len = path->len;
+  Tree         *tree;
+  GStrvBuilder *builder;
+} UnreadWalk;
 
-  if (g_hash_table_contains (tree->read_subtrees, path->str))
-    return;
+/* Called with the tree's mutex held. */
+static gboolean
+visit_unread (JsonNode   *node,
+              const char *path,
+              const char *name,
+              gpointer    user_data)
+{
+  UnreadWalk *walk = user_data;
+
+  if (g_hash_table_contains (walk->tree->read_subtrees, path))
+    return FALSE;
 
   if (JSON_NODE_HOLDS_OBJECT (node))
-    {
-      JsonObjectIter iter;
-      const char *name;
-      JsonNode *member;
-
-      json_object_iter_init_ordered (&iter, json_node_get_object (node));
-      while (json_object_iter_next_ordered (&iter, &name, &member))
-        {
-          if (len > 0)
-            g_string_append_c (path, '.');
-          g_string_append (path, name);
-          collect_unread (tree, member, path, builder);
-          g_string_truncate (path, len);
-        }
-      return;
-    }
+    return TRUE;
 
   /* A leaf: a scalar, null or an array. */
-  if (!g_hash_table_contains (tree->read, path->str))
-    g_strv_builder_add (builder, path->str);
+  if (!g_hash_table_contains (walk->tree->read, path))
+    g_strv_builder_add (walk->builder, path);
+
+  return FALSE;
 }
 
 /**
@@ -2123,14 +2141,17 @@ bk_config_dup_unread_keys (BkConfig *self)
 {
   g_autoptr(GStrvBuilder) builder = NULL;
   g_autoptr(GString) path = NULL;
+  UnreadWalk walk;
 
   g_return_val_if_fail (BK_IS_CONFIG (self), NULL);
 
   builder = g_strv_builder_new ();
   path = g_string_new (NULL);
+  walk.tree = self->tree;
+  walk.builder = builder;
 
   g_mutex_lock (&self->tree->mutex);
-  collect_unread (self->tree, self->tree->root, path, builder);
+  _bk_config_walk (self->tree->root, path, visit_unread, &walk);
   g_mutex_unlock (&self->tree->mutex);
 
   return g_strv_builder_end (builder);
