@@ -906,6 +906,67 @@ test_logger_is_enabled (void)
   g_assert_true (bk_logger_is_enabled (BK_LOGGER (mock), BK_LOG_LEVEL_DEBUG));
 }
 
+/* A logger that writes nothing below WARN and counts what reaches it. */
+#define TEST_TYPE_QUIET_LOGGER (test_quiet_logger_get_type ())
+G_DECLARE_FINAL_TYPE (TestQuietLogger, test_quiet_logger, TEST, QUIET_LOGGER, GObject)
+
+struct _TestQuietLogger
+{
+  GObject parent_instance;
+  guint   n_logged;
+};
+
+static void
+test_quiet_logger_log (BkLogger   *logger,
+                       BkLogLevel  level,
+                       GHashTable *fields,
+                       const char *message)
+{
+  TEST_QUIET_LOGGER (logger)->n_logged++;
+}
+
+static gboolean
+test_quiet_logger_is_enabled (BkLogger   *logger,
+                              BkLogLevel  level)
+{
+  return level <= BK_LOG_LEVEL_WARN;
+}
+
+static void
+test_quiet_logger_iface_init (BkLoggerInterface *iface)
+{
+  iface->log = test_quiet_logger_log;
+  iface->is_enabled = test_quiet_logger_is_enabled;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestQuietLogger, test_quiet_logger, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (BK_TYPE_LOGGER, test_quiet_logger_iface_init))
+
+static void
+test_quiet_logger_class_init (TestQuietLoggerClass *klass)
+{
+}
+
+static void
+test_quiet_logger_init (TestQuietLogger *self)
+{
+}
+
+/* The printf-style helpers do not format (or log) a record at a level
+ * is_enabled rules out. */
+static void
+test_logger_printf_skips_disabled (void)
+{
+  g_autoptr(TestQuietLogger) quiet = g_object_new (TEST_TYPE_QUIET_LOGGER, NULL);
+
+  bk_logger_debug (BK_LOGGER (quiet), "dropped %d", 1);
+  bk_logger_info (BK_LOGGER (quiet), "dropped %d", 2);
+  g_assert_cmpuint (quiet->n_logged, ==, 0);
+  bk_logger_warn (BK_LOGGER (quiet), "kept %d", 3);
+  bk_logger_error (BK_LOGGER (quiet), "kept %d", 4);
+  g_assert_cmpuint (quiet->n_logged, ==, 2);
+}
+
 /* An override with no matchers applies to every record. */
 static void
 test_logger_overrides_empty_matchers (void)
@@ -1423,6 +1484,7 @@ main (int   argc,
   g_test_add_func ("/logger/overrides/matchers", test_logger_overrides_matchers);
   g_test_add_func ("/logger/overrides/empty-matchers", test_logger_overrides_empty_matchers);
   g_test_add_func ("/logger/is-enabled", test_logger_is_enabled);
+  g_test_add_func ("/logger/printf-skips-disabled", test_logger_printf_skips_disabled);
   g_test_add_func ("/logger/overrides/invalid", test_logger_overrides_invalid);
   g_test_add_func ("/logger/meta", test_logger_meta);
   g_test_add_func ("/logger/meta/invalid", test_logger_meta_invalid);

@@ -233,7 +233,7 @@ normalize_path (const char *path)
   return normalized;
 }
 
-/* Whether @path is @prefix or lies under it; both normalized. */
+/* Whether @path is @prefix (normalized) or lies under it, ignoring case. */
 static gboolean
 path_is_under (const char *path,
                const char *prefix)
@@ -306,6 +306,7 @@ struct _BkDefaultRootHttpRouter
   guint            port;            /* bound, 0 once no longer listening */
   gboolean         reuse_port;
   char            *index_path;      /* normalized, NULL: none */
+  Mount           *index_mount;     /* (unowned) the mount at index_path, once used */
   GTlsCertificate *certificate;     /* NULL: plain HTTP */
   Cors            *cors;            /* NULL: no CORS */
   GPtrArray       *health_headers;  /* name, value, name, value… */
@@ -371,6 +372,8 @@ bk_default_root_http_router_use (BkRootHttpRouter       *router,
   mount->user_data = user_data;
   mount->destroy = destroy;
   g_ptr_array_add (self->mounts, mount);
+  if (g_strcmp0 (mount->normalized, self->index_path) == 0)
+    self->index_mount = mount;
   return TRUE;
 
 fail:
@@ -459,6 +462,7 @@ bk_default_root_http_router_dispose (GObject *object)
       soup_server_remove_handler (self->server, NULL);
     }
   g_clear_object (&self->server);
+  self->index_mount = NULL;
   g_clear_pointer (&self->mounts, g_ptr_array_unref);
   g_clear_object (&self->logger);
   g_clear_object (&self->clock);
@@ -925,24 +929,6 @@ find_mount (BkDefaultRootHttpRouter *self,
   return NULL;
 }
 
-/* The index mount takes what no mount matched, outside /api/. */
-static Mount *
-find_index_mount (BkDefaultRootHttpRouter *self,
-                  const char              *path)
-{
-  if (self->index_path == NULL || g_ascii_strncasecmp (path, "/api/", 5) == 0)
-    return NULL;
-
-  for (guint i = 0; i < self->mounts->len; i++)
-    {
-      Mount *mount = g_ptr_array_index (self->mounts, i);
-
-      if (g_str_equal (mount->normalized, self->index_path))
-        return mount;
-    }
-  return NULL;
-}
-
 static void
 server_callback (SoupServer        *server,
                  SoupServerMessage *message,
@@ -964,8 +950,9 @@ server_callback (SoupServer        *server,
     return;
 
   mount = find_mount (self, path);
-  if (mount == NULL)
-    mount = find_index_mount (self, path);
+  /* The index mount takes what no mount matched, outside /api/. */
+  if (mount == NULL && g_ascii_strncasecmp (path, "/api/", 5) != 0)
+    mount = self->index_mount;
 
   if (mount != NULL)
     mount->handler (message, path, mount->user_data);

@@ -213,8 +213,12 @@ bk_logger_logv (BkLogger   *self,
                 const char *format,
                 va_list     args)
 {
-  g_autofree char *message = g_strdup_vprintf (format, args);
+  g_autofree char *message = NULL;
 
+  /* No formatting for a record that would be dropped. */
+  if (!bk_logger_is_enabled (self, level))
+    return;
+  message = g_strdup_vprintf (format, args);
   bk_logger_log (self, level, NULL, message);
 }
 
@@ -1806,6 +1810,8 @@ glib_writer (GLogLevelFlags   log_level,
   logger = g_weak_ref_get (&current_root_logger);
   if (logger == NULL)
     return g_log_writer_default (log_level, fields, n_fields, user_data);
+  if (!bk_logger_is_enabled (logger, level_from_glib (log_level)))
+    return G_LOG_WRITER_HANDLED;
 
   record_fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   for (gsize i = 0; i < n_fields; i++)
