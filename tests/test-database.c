@@ -654,6 +654,30 @@ test_database_sqlite_engine_codes (void)
   fixture_stop (&f);
 }
 
+/* SQLite TEXT that is not a valid GVariant string (an embedded NUL,
+ * invalid UTF-8) comes back as bytes. */
+static void
+test_database_sqlite_text_as_bytes (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(BkDatabaseResult) result = NULL;
+  GVariant *value;
+  gconstpointer bytes;
+  gsize size = 0;
+
+  fixture_start (&f, BK_DATABASE_ENGINE_SQLITE, NULL, NULL);
+  result = test_db_query (f.probes[0].database,
+                          "SELECT CAST(X'610062' AS TEXT) AS nul, CAST(X'61FF' AS TEXT) AS bad, 'ok' AS good", NULL);
+  value = bk_database_result_get_value (result, 0, "nul");
+  g_assert_true (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING));
+  bytes = g_variant_get_fixed_array (value, &size, 1);
+  g_assert_cmpmem (bytes, size, "a\0b", 3);
+  value = bk_database_result_get_value (result, 0, "bad");
+  g_assert_true (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING));
+  g_assert_cmpstr (bk_database_result_get_string (result, 0, "good"), ==, "ok");
+  fixture_stop (&f);
+}
+
 #define LONG_QUERY \
   "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) " \
   "SELECT MAX(x) AS m FROM c"
@@ -876,6 +900,7 @@ main (int   argc,
   g_test_add_func ("/database/sqlite/busy", test_database_sqlite_busy);
   g_test_add_func ("/database/sqlite/files", test_database_sqlite_files);
   g_test_add_func ("/database/sqlite/engine-codes", test_database_sqlite_engine_codes);
+  g_test_add_func ("/database/sqlite/text-as-bytes", test_database_sqlite_text_as_bytes);
   g_test_add_func ("/database/testkit-default", test_database_testkit_default);
   g_test_add_func ("/database/postgresql/module-missing", test_database_postgresql_module_missing);
   for (guint i = 0; i < G_N_ELEMENTS (config_cases); i++)

@@ -283,6 +283,8 @@ static const BkDatabaseMigration todo_migrations[] = {
 };
 
 #define TODO_COLUMNS "id, title, done"
+/* The ?q= filter, its pattern bound to $1. */
+#define TODO_MATCHES " WHERE LOWER(title) LIKE LOWER($1) ESCAPE '\\'"
 
 /* ------------------------------------------------------------------------ *
  * One request: what a handler needs once the database has answered
@@ -422,7 +424,8 @@ validate_body (TodoState   *state,
                GError     **error)
 {
   JsonObject *object;
-  g_autoptr(GList) members = NULL;
+  JsonObjectIter iter;
+  const char *name;
   JsonNode *member;
 
   *title = NULL;
@@ -434,14 +437,13 @@ validate_body (TodoState   *state,
       return FALSE;
     }
   object = json_node_get_object (body);
-  members = json_object_get_members (object);
-  for (GList *l = members; l != NULL; l = l->next)
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &name, NULL))
     {
-      if (g_strcmp0 (l->data, "title") != 0 && g_strcmp0 (l->data, "done") != 0)
+      if (!g_str_equal (name, "title") && !g_str_equal (name, "done"))
         {
           g_set_error (error, BK_HTTP_ERROR, BK_HTTP_ERROR_INPUT,
-                       "Unknown field '%s' in request body, expected 'title' or 'done'",
-                       (const char *) l->data);
+                       "Unknown field '%s' in request body, expected 'title' or 'done'", name);
           return FALSE;
         }
     }
@@ -456,9 +458,11 @@ validate_body (TodoState   *state,
   if (member != NULL)
     {
       const char *text = json_node_get_value_type (member) == G_TYPE_STRING ? json_node_get_string (member) : NULL;
-      g_autofree char *stripped = g_strstrip (g_strdup (text != NULL ? text : ""));
+      const char *p = text != NULL ? text : "";
 
-      if (*stripped == '\0')
+      while (g_ascii_isspace (*p))
+        p++;
+      if (*p == '\0')
         {
           g_set_error_literal (error, BK_HTTP_ERROR, BK_HTTP_ERROR_INPUT,
                                "Field 'title' in request body must be a non-empty string");
@@ -552,27 +556,28 @@ list_in_transaction (BkDatabaseConnection  *connection,
                      GError               **error)
 {
   TodoCall *call = user_data;
-  const char *where = call->pattern != NULL ? " WHERE LOWER(title) LIKE LOWER($1) ESCAPE '\\'" : "";
-  g_autofree char *count_sql = g_strconcat ("SELECT COUNT(*) AS total FROM todos", where, NULL);
-  g_autofree char *page_sql = NULL;
   g_autoptr(BkDatabaseResult) count = NULL;
+  const char *page_sql;
   GVariant *params;
 
-  count = bk_database_connection_query (connection, count_sql,
-                                        call->pattern != NULL ? g_variant_new ("(s)", call->pattern) : NULL,
-                                        cancellable, error);
+  if (call->pattern != NULL)
+    count = bk_database_connection_query (connection, "SELECT COUNT(*) AS total FROM todos" TODO_MATCHES,
+                                          g_variant_new ("(s)", call->pattern), cancellable, error);
+  else
+    count = bk_database_connection_query (connection, "SELECT COUNT(*) AS total FROM todos", NULL,
+                                          cancellable, error);
   if (count == NULL)
     return FALSE;
   call->total = bk_database_result_get_int64 (count, 0, "total");
 
   if (call->pattern != NULL)
     {
-      page_sql = g_strconcat ("SELECT " TODO_COLUMNS " FROM todos", where, " ORDER BY id LIMIT $2 OFFSET $3", NULL);
+      page_sql = "SELECT " TODO_COLUMNS " FROM todos" TODO_MATCHES " ORDER BY id LIMIT $2 OFFSET $3";
       params = g_variant_new ("(sxx)", call->pattern, call->limit, call->offset);
     }
   else
     {
-      page_sql = g_strdup ("SELECT " TODO_COLUMNS " FROM todos ORDER BY id LIMIT $1 OFFSET $2");
+      page_sql = "SELECT " TODO_COLUMNS " FROM todos ORDER BY id LIMIT $1 OFFSET $2";
       params = g_variant_new ("(xx)", call->limit, call->offset);
     }
   g_clear_object (&call->page);

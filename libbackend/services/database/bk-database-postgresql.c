@@ -420,24 +420,30 @@ pg_interrupt (BkDatabaseRawConnection *self)
 
 /* Parameters ---------------------------------------------------------------------------------- */
 
+typedef char NumberText[G_ASCII_DTOSTR_BUF_SIZE];
+
 typedef struct
 {
-  guint    n;
-  Oid     *types;
-  char   **values;      /* owned, NULL for SQL NULL */
-  int     *lengths;
-  int     *formats;
+  guint        n;
+  Oid         *types;
+  const char **values;      /* NULL for SQL NULL; point into @numbers, @leaves or literals */
+  int         *lengths;
+  int         *formats;
+  NumberText  *numbers;     /* integers and doubles as text */
+  GVariant   **leaves;      /* the values texts and bytes point into */
 } Params;
 
 static void
 params_clear (Params *params)
 {
-  for (guint i = 0; i < params->n; i++)
-    g_free (params->values[i]);
+  for (guint i = 0; params->leaves != NULL && i < params->n; i++)
+    g_clear_pointer (&params->leaves[i], g_variant_unref);
   g_clear_pointer (&params->types, g_free);
   g_clear_pointer (&params->values, g_free);
   g_clear_pointer (&params->lengths, g_free);
   g_clear_pointer (&params->formats, g_free);
+  g_clear_pointer (&params->numbers, g_free);
+  g_clear_pointer (&params->leaves, g_free);
 }
 
 /* The type a NULL of @type is sent as: untyped for strings and others. */
@@ -463,10 +469,10 @@ convert_param (Params                  *params,
                GError                 **error)
 {
   BkDatabaseParam param;
-  g_autoptr(GVariant) leaf = _bk_database_param_read (value, i + 1, target->plugin_id, &param, error);
-  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  char *number = params->numbers[i];
 
-  if (leaf == NULL)
+  params->leaves[i] = _bk_database_param_read (value, i + 1, target->plugin_id, &param, error);
+  if (params->leaves[i] == NULL)
     return FALSE;
   switch (param.kind)
     {
@@ -475,23 +481,24 @@ convert_param (Params                  *params,
       break;
     case BK_DATABASE_PARAM_BOOLEAN:
       params->types[i] = OID_BOOL;
-      params->values[i] = g_strdup (param.integer ? "t" : "f");
+      params->values[i] = param.integer ? "t" : "f";
       break;
     case BK_DATABASE_PARAM_INTEGER:
       params->types[i] = OID_INT8;
-      params->values[i] = g_strdup_printf ("%" G_GINT64_FORMAT, param.integer);
+      g_snprintf (number, sizeof (NumberText), "%" G_GINT64_FORMAT, param.integer);
+      params->values[i] = number;
       break;
     case BK_DATABASE_PARAM_DOUBLE:
       params->types[i] = OID_FLOAT8;
       if (isnan (param.number))
-        params->values[i] = g_strdup ("NaN");
+        params->values[i] = "NaN";
       else if (isinf (param.number))
-        params->values[i] = g_strdup (param.number > 0 ? "Infinity" : "-Infinity");
+        params->values[i] = param.number > 0 ? "Infinity" : "-Infinity";
       else
-        params->values[i] = g_strdup (g_ascii_dtostr (buffer, sizeof buffer, param.number));
+        params->values[i] = g_ascii_dtostr (number, sizeof (NumberText), param.number);
       break;
     case BK_DATABASE_PARAM_TEXT:
-      params->values[i] = g_strdup (param.text);   /* untyped: the column's type */
+      params->values[i] = param.text;   /* untyped: the column's type */
       break;
     case BK_DATABASE_PARAM_BYTES:
       if (param.size > G_MAXINT)
@@ -501,7 +508,7 @@ convert_param (Params                  *params,
           return FALSE;
         }
       params->types[i] = OID_BYTEA;
-      params->values[i] = param.size > 0 ? g_memdup2 (param.data, param.size) : g_strdup ("");
+      params->values[i] = param.size > 0 ? param.data : "";
       params->lengths[i] = (int) param.size;
       params->formats[i] = 1;
       break;
@@ -597,9 +604,11 @@ convert_params (Params                  *params,
     }
   params->n = given;
   params->types = g_new0 (Oid, params->n + 1);
-  params->values = g_new0 (char *, params->n + 1);
+  params->values = g_new0 (const char *, params->n + 1);
   params->lengths = g_new0 (int, params->n + 1);
   params->formats = g_new0 (int, params->n + 1);
+  params->numbers = g_new (NumberText, params->n + 1);
+  params->leaves = g_new0 (GVariant *, params->n + 1);
   for (guint i = 0; i < params->n; i++)
     {
       g_autoptr(GVariant) value = g_variant_get_child_value (tuple, i);
@@ -785,7 +794,7 @@ pg_query (BkDatabaseRawConnection  *self,
         }
       if (params != NULL)
         sent = PQsendQueryParams (self->conn, sql, (int) converted.n, converted.types,
-                                  (const char * const *) converted.values, converted.lengths,
+                                  converted.values, converted.lengths,
                                   converted.formats, 0);
       else
         sent = PQsendQuery (self->conn, sql);

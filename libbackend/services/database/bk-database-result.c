@@ -29,7 +29,8 @@ struct _BkDatabaseResult
   GObject     parent_instance;
   GStrv       column_names;
   guint       n_columns;
-  GPtrArray  *rows;         /* of GVariant *[n_columns], NULL for SQL NULL */
+  guint       n_rows;
+  GPtrArray  *values;       /* row after row, n_columns each; NULL for SQL NULL */
   guint64     changes;
 };
 
@@ -40,7 +41,7 @@ bk_database_result_finalize (GObject *object)
 {
   BkDatabaseResult *self = BK_DATABASE_RESULT (object);
 
-  g_clear_pointer (&self->rows, g_ptr_array_unref);
+  g_clear_pointer (&self->values, g_ptr_array_unref);
   g_clear_pointer (&self->column_names, g_strfreev);
 
   G_OBJECT_CLASS (bk_database_result_parent_class)->finalize (object);
@@ -57,20 +58,11 @@ bk_database_result_init (BkDatabaseResult *self)
 {
 }
 
-typedef struct
-{
-  guint     n_columns;
-  GVariant *values[];
-} Row;
-
 static void
-row_free (gpointer data)
+value_free (gpointer value)
 {
-  Row *row = data;
-
-  for (guint i = 0; i < row->n_columns; i++)
-    g_clear_pointer (&row->values[i], g_variant_unref);
-  g_free (row);
+  if (value != NULL)
+    g_variant_unref (value);
 }
 
 BkDatabaseResult *
@@ -83,7 +75,7 @@ _bk_database_result_new (guint               n_columns,
   self->column_names = g_new0 (char *, n_columns + 1);
   for (guint i = 0; i < n_columns; i++)
     self->column_names[i] = g_strdup (column_names[i]);
-  self->rows = g_ptr_array_new_with_free_func (row_free);
+  self->values = g_ptr_array_new_with_free_func (value_free);
   return self;
 }
 
@@ -91,12 +83,9 @@ void
 _bk_database_result_append_row (BkDatabaseResult  *self,
                                 GVariant         **values)
 {
-  Row *row = g_malloc (sizeof (Row) + self->n_columns * sizeof (GVariant *));
-
-  row->n_columns = self->n_columns;
   for (guint i = 0; i < self->n_columns; i++)
-    row->values[i] = values[i] != NULL ? g_variant_ref_sink (values[i]) : NULL;
-  g_ptr_array_add (self->rows, row);
+    g_ptr_array_add (self->values, values[i] != NULL ? g_variant_ref_sink (values[i]) : NULL);
+  self->n_rows++;
 }
 
 void
@@ -121,7 +110,7 @@ bk_database_result_get_n_rows (BkDatabaseResult *self)
 {
   g_return_val_if_fail (BK_IS_DATABASE_RESULT (self), 0);
 
-  return self->rows->len;
+  return self->n_rows;
 }
 
 /**
@@ -218,7 +207,7 @@ lookup (BkDatabaseResult  *self,
 
   g_return_val_if_fail (BK_IS_DATABASE_RESULT (self), FALSE);
   g_return_val_if_fail (column != NULL, FALSE);
-  g_return_val_if_fail (row < self->rows->len, FALSE);
+  g_return_val_if_fail (row < self->n_rows, FALSE);
 
   index = bk_database_result_get_column_index (self, column);
   if (index < 0)
@@ -226,7 +215,7 @@ lookup (BkDatabaseResult  *self,
       g_critical ("The result has no column '%s'", column);
       return FALSE;
     }
-  *out = ((Row *) g_ptr_array_index (self->rows, row))->values[index];
+  *out = g_ptr_array_index (self->values, row * self->n_columns + index);
   return TRUE;
 }
 
@@ -424,15 +413,15 @@ bk_database_result_row_to_json (BkDatabaseResult *self,
 {
   JsonObject *object;
   JsonNode *node;
-  Row *r;
+  GVariant **values;
 
   g_return_val_if_fail (BK_IS_DATABASE_RESULT (self), NULL);
-  g_return_val_if_fail (row < self->rows->len, NULL);
+  g_return_val_if_fail (row < self->n_rows, NULL);
 
-  r = g_ptr_array_index (self->rows, row);
+  values = (GVariant **) self->values->pdata + row * self->n_columns;
   object = json_object_new ();
   for (guint i = 0; i < self->n_columns; i++)
-    json_object_set_member (object, self->column_names[i], value_to_json (r->values[i]));
+    json_object_set_member (object, self->column_names[i], value_to_json (values[i]));
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, object);
   return node;
@@ -457,8 +446,8 @@ bk_database_result_to_json (BkDatabaseResult *self)
 
   g_return_val_if_fail (BK_IS_DATABASE_RESULT (self), NULL);
 
-  array = json_array_sized_new (self->rows->len);
-  for (guint i = 0; i < self->rows->len; i++)
+  array = json_array_sized_new (self->n_rows);
+  for (guint i = 0; i < self->n_rows; i++)
     json_array_add_element (array, bk_database_result_row_to_json (self, i));
   node = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (node, array);

@@ -222,8 +222,11 @@ bind_params (BkDatabaseRawConnection  *self,
   for (guint i = 0; i < n_params; i++)
     {
       g_autoptr(GVariant) value = g_variant_get_child_value (params, i);
-      g_autofree char *name = g_strdup_printf ("$%u", i + 1);
-      int index = sqlite3_bind_parameter_index (stmt, name);
+      char name[16];
+      int index;
+
+      g_snprintf (name, sizeof name, "$%u", i + 1);
+      index = sqlite3_bind_parameter_index (stmt, name);
 
       if (index == 0)
         {
@@ -257,7 +260,8 @@ column_value (sqlite3_stmt *stmt,
         const char *text = (const char *) sqlite3_column_text (stmt, column);
         int size = sqlite3_column_bytes (stmt, column);
 
-        if (g_utf8_validate_len (text, size, NULL) && memchr (text, '\0', size) == NULL)
+        /* Fails on an embedded NUL too. */
+        if (g_utf8_validate_len (text, size, NULL))
           return g_variant_new_string (text);
       }
       G_GNUC_FALLTHROUGH;

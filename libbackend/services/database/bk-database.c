@@ -1104,17 +1104,25 @@ run_job (BkDefaultDatabase  *self,
          BkDatabaseResult  **out_result,
          GError            **error)
 {
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GError) local_error = NULL;
   BkDatabaseRawConnection *raw;
-  gulong shutdown_handler, user_handler = 0;
+  gulong shutdown_handler = 0, user_handler = 0;
+  gboolean merged = user_cancellable != NULL || job->kind != JOB_QUERY;
   gboolean ok = FALSE;
 
   /* One cancellable stops the statement on either the caller's
-   * cancellation or shutdown. */
-  shutdown_handler = g_cancellable_connect (self->shutdown, G_CALLBACK (cancel_other), cancellable, NULL);
-  if (user_cancellable != NULL)
-    user_handler = g_cancellable_connect (user_cancellable, G_CALLBACK (cancel_other), cancellable, NULL);
+   * cancellation or shutdown. A plain query without the caller's uses
+   * shutdown's (no transaction body sees it, to cancel it). */
+  if (merged)
+    {
+      cancellable = g_cancellable_new ();
+      shutdown_handler = g_cancellable_connect (self->shutdown, G_CALLBACK (cancel_other), cancellable, NULL);
+      if (user_cancellable != NULL)
+        user_handler = g_cancellable_connect (user_cancellable, G_CALLBACK (cancel_other), cancellable, NULL);
+    }
+  else
+    cancellable = g_object_ref (self->shutdown);
 
   raw = acquire (self, &local_error);
   if (raw != NULL)
@@ -1138,7 +1146,8 @@ run_job (BkDefaultDatabase  *self,
       release (self, raw, ok);
     }
 
-  g_cancellable_disconnect (self->shutdown, shutdown_handler);
+  if (merged)
+    g_cancellable_disconnect (self->shutdown, shutdown_handler);
   if (user_cancellable != NULL)
     g_cancellable_disconnect (user_cancellable, user_handler);
 
@@ -1613,7 +1622,7 @@ bk_database_migrate_sync (BkDatabase                 *self,
                           GCancellable               *cancellable,
                           GError                    **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GMainContext) context = NULL;
   g_autoptr(GAsyncResult) result = NULL;
 
   g_return_val_if_fail (BK_IS_DATABASE (self), FALSE);
@@ -1631,6 +1640,7 @@ bk_database_migrate_sync (BkDatabase                 *self,
       return run_job (db, &job, cancellable, NULL, error);
     }
 
+  context = g_main_context_new ();
   g_main_context_push_thread_default (context);
   bk_database_migrate_async (self, migrations, n_migrations, cancellable, store_result, &result);
   return bk_database_migrate_finish (self, wait_result (context, &result), error);
