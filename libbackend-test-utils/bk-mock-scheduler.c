@@ -50,7 +50,6 @@ struct _BkMockScheduler
 
   BkMockSchedulerFlags  flags;
   GPtrArray            *tasks;   /* (element-type MockTask) */
-  gboolean              stopped;
 };
 
 static void bk_mock_scheduler_iface_init (BkSchedulerInterface *iface);

@@ -548,6 +548,13 @@ test_cache_memory_lru (void)
   assert_value (f.alpha.cache, "a", "1");
   assert_value (f.alpha.cache, "c", "3");
   assert_value (f.alpha.cache, "d", "5");
+
+  /* replacing a key makes it the most recent */
+  set_value (f.alpha.cache, "a", "6", 0);
+  set_value (f.alpha.cache, "e", "7", 0);   /* evicts c */
+  assert_value (f.alpha.cache, "c", NULL);
+  assert_value (f.alpha.cache, "a", "6");
+  assert_value (f.alpha.cache, "d", "5");
 }
 
 static void

@@ -48,6 +48,7 @@ static const NextCase next_cases[] = {
   { "dom-or-dow-dom", "0 0 13 * FRI", NULL, "2024-01-12T00:00:00Z", "2024-01-13T00:00:00Z" },
   /* Day-of-week restricted, day of month '*': AND (every Friday) */
   { "dow-only", "0 0 * * FRI", NULL, "2024-01-12T00:00:00Z", "2024-01-19T00:00:00Z" },
+  { "dom-never-or-dow", "0 0 30 2 MON", NULL, "2024-01-01T00:00:00Z", "2024-02-05T00:00:00Z" },
   { "dom-step-and-dow-star", "0 0 */10 * *", NULL, "2024-01-21T00:00:00Z", "2024-01-31T00:00:00Z" },
   /* Time zones */
   { "paris-9am", "0 9 * * *", "Europe/Paris", "2024-01-01T00:00:00Z", "2024-01-01T08:00:00Z" },
@@ -107,6 +108,11 @@ static const ErrorCase error_cases[] = {
   { "month-name", "0 0 1 FOO *", NULL, "Invalid cron expression '0 0 1 FOO *', month field 'FOO' is not a valid value" },
   { "dow-8", "0 0 * * 8", NULL, "Invalid cron expression '0 0 * * 8', day of week field '8' is out of range 0-7" },
   { "step-zero", "*/0 * * * *", NULL, "Invalid cron expression '*/0 * * * *', minute field '*/0' has an invalid step" },
+  { "step-signed", "*/+5 * * * *", NULL, "Invalid cron expression '*/+5 * * * *', minute field '*/+5' has an invalid step" },
+  { "step-too-big", "*/60 * * * *", NULL, "Invalid cron expression '*/60 * * * *', minute field '*/60' has an invalid step" },
+  { "step-garbage", "*/5x * * * *", NULL, "Invalid cron expression '*/5x * * * *', minute field '*/5x' has an invalid step" },
+  { "value-trailing", "5x * * * *", NULL, "Invalid cron expression '5x * * * *', minute field '5x' is not a valid value" },
+  { "value-huge", "99999999999 * * * *", NULL, "Invalid cron expression '99999999999 * * * *', minute field '99999999999' is not a valid value" },
   { "reversed", "0 0 * * 5-1", NULL, "Invalid cron expression '0 0 * * 5-1', day of week field '5-1' has a range that ends before it starts" },
   { "garbage", "a b c d e", NULL, "Invalid cron expression 'a b c d e', minute field 'a' is not a valid value" },
   { "never", "0 0 30 2 *", NULL, "Invalid cron expression '0 0 30 2 *', day of month field '30' never occurs in the months of month field '2'" },

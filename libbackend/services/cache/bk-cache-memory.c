@@ -166,16 +166,25 @@ bk_cache_memory_store_set (BkCacheStore     *store,
   if (!check_open (self, func, data))
     return;
 
+  /* A key already there keeps its entry: new value, new expiry, most
+   * recently used. */
   entry = g_hash_table_lookup (self->entries, key);
   if (entry != NULL)
-    remove_entry (self, entry);
-  while (g_hash_table_size (self->entries) >= self->max_entries)
-    remove_entry (self, self->lru.tail->data);
-
-  entry = g_new0 (Entry, 1);
-  entry->key = g_strdup (key);
+    {
+      g_queue_unlink (&self->lru, &entry->link);
+      g_bytes_unref (entry->value);
+    }
+  else
+    {
+      while (g_hash_table_size (self->entries) >= self->max_entries)
+        remove_entry (self, self->lru.tail->data);
+      entry = g_new0 (Entry, 1);
+      entry->key = g_strdup (key);
+      entry->link.data = entry;
+      g_hash_table_insert (self->entries, entry->key, entry);
+    }
   entry->value = g_bytes_ref (value);
-  entry->link.data = entry;
+  entry->expires = 0;
   if (ttl_ms != 0)
     {
       gint64 now = bk_clock_get_monotonic_time (self->clock);
@@ -183,7 +192,6 @@ bk_cache_memory_store_set (BkCacheStore     *store,
       entry->expires = ttl_ms > (guint64) (G_MAXINT64 - now) / 1000 ? G_MAXINT64 : now + (gint64) ttl_ms * 1000;
       arm_sweep (self);
     }
-  g_hash_table_insert (self->entries, entry->key, entry);
   g_queue_push_head_link (&self->lru, &entry->link);
   func (data, NULL, NULL);
 }

@@ -648,11 +648,12 @@ bk_cache_redis_store_set (BkCacheStore     *store,
                           BkCacheStoreFunc  func,
                           gpointer          data)
 {
-  g_autofree char *ttl = g_strdup_printf ("%" G_GUINT64_FORMAT, ttl_ms);
+  char ttl[24];   /* 20 digits at most */
+  size_t ttl_len = g_snprintf (ttl, sizeof ttl, "%" G_GUINT64_FORMAT, ttl_ms);
   gsize size;
   const char *bytes = g_bytes_get_data (value, &size);
   const char *argv[] = { "SET", key, bytes != NULL ? bytes : "", "PX", ttl };
-  size_t argvlen[] = { 3, strlen (key), size, 2, strlen (ttl) };
+  size_t argvlen[] = { 3, strlen (key), size, 2, ttl_len };
 
   send_command (BK_CACHE_REDIS_STORE (store), ttl_ms != 0 ? 5 : 3, argv, argvlen,
                 on_done, op_new (func, data));

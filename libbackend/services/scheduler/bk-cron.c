@@ -6,7 +6,6 @@
 #include "libbackend.h"
 #include "bk-cron-private.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 enum { F_SECOND, F_MINUTE, F_HOUR, F_DOM, F_MONTH, F_DOW, N_FIELDS };
@@ -73,16 +72,10 @@ static int
 parse_value (const FieldInfo *info,
              const char      *text)
 {
-  char *end = NULL;
-  long value;
+  guint64 value;
 
   if (g_ascii_isdigit (*text))
-    {
-      value = strtol (text, &end, 10);
-      if (*end != '\0' || value > G_MAXINT)
-        return -1;
-      return (int) value;
-    }
+    return g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT, &value, NULL) ? (int) value : -1;
   if (info->names != NULL)
     for (int i = 0; info->names[i] != NULL; i++)
       if (g_ascii_strcasecmp (info->names[i], text) == 0)
@@ -110,13 +103,9 @@ parse_field (BkCron     *self,
       range = slash != NULL ? g_strndup (item, slash - item) : g_strdup (item);
       if (slash != NULL)
         {
-          char *end = NULL;
-          long value;
+          guint64 value;
 
-          if (!g_ascii_isdigit (slash[1]))
-            return cron_fail (error, self->expression, "%s field '%s' has an invalid step", info->name, text);
-          value = strtol (slash + 1, &end, 10);
-          if (*end != '\0' || value < 1 || value > info->max)
+          if (!g_ascii_string_to_unsigned (slash + 1, 10, 1, info->max, &value, NULL))
             return cron_fail (error, self->expression, "%s field '%s' has an invalid step", info->name, text);
           step = (int) value;
         }
@@ -233,8 +222,9 @@ _bk_cron_new (const char  *expression,
       return NULL;
 
   /* A day of the month that no selected month has (`0 0 30 2 *`) never
-   * fires: refuse it now rather than search forever. */
-  if (!self->dom_star || self->dow_star)
+   * fires: refuse it now rather than search forever. (With a day of the
+   * week too, either may match.) */
+  if (!self->dom_star && self->dow_star)
     {
       static const int longest[13] = { 0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
       gboolean possible = FALSE;
@@ -242,7 +232,7 @@ _bk_cron_new (const char  *expression,
       for (int m = 1; m <= 12 && !possible; m++)
         for (int d = 1; d <= longest[m] && !possible; d++)
           possible = has (self, F_MONTH, m) && has (self, F_DOM, d);
-      if (!possible && self->dow_star)
+      if (!possible)
         {
           cron_fail (error, expression, "day of month field '%s' never occurs in the months of month field '%s'",
                      parts[F_DOM - first], parts[F_MONTH - first]);
@@ -318,6 +308,23 @@ typedef struct
   int year, month, day, hour, minute, second;
 } Civil;
 
+/* Moves @c one second on (the day may pass the month's end: find_civil()
+ * normalises it). */
+static void
+civil_next_second (Civil *c)
+{
+  if (++c->second <= 59)
+    return;
+  c->second = 0;
+  if (++c->minute <= 59)
+    return;
+  c->minute = 0;
+  if (++c->hour <= 23)
+    return;
+  c->hour = 0;
+  c->day++;
+}
+
 /* The first civil time at or after @c that matches; FALSE past @max_year. */
 static gboolean
 find_civil (const BkCron *self,
@@ -367,60 +374,18 @@ find_civil (const BkCron *self,
         }
       if (!has (self, F_MINUTE, c->minute))
         {
-          c->minute++;
-          c->second = 0;
-          if (c->minute > 59)
-            {
-              c->minute = 0;
-              c->hour++;
-              if (c->hour > 23)
-                {
-                  c->hour = 0;
-                  c->day++;
-                }
-            }
+          c->second = 59;   /* on to the next minute's second 0 */
+          civil_next_second (c);
           continue;
         }
       if (!has (self, F_SECOND, c->second))
         {
-          c->second++;
-          if (c->second > 59)
-            {
-              c->second = 0;
-              c->minute++;
-              if (c->minute > 59)
-                {
-                  c->minute = 0;
-                  c->hour++;
-                  if (c->hour > 23)
-                    {
-                      c->hour = 0;
-                      c->day++;
-                    }
-                }
-            }
+          civil_next_second (c);
           continue;
         }
       return TRUE;
     }
   return FALSE;
-}
-
-/* Moves @c one second on (the day may pass the month's end: find_civil()
- * normalises it). */
-static void
-civil_next_second (Civil *c)
-{
-  if (++c->second <= 59)
-    return;
-  c->second = 0;
-  if (++c->minute <= 59)
-    return;
-  c->minute = 0;
-  if (++c->hour <= 23)
-    return;
-  c->hour = 0;
-  c->day++;
 }
 
 /* The first instant that reads @c in @tz; for a time a DST change skips,

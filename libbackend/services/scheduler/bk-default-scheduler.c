@@ -272,11 +272,11 @@ task_first_start (Task *task)
   gint64 delay = (gint64) bk_task_schedule_get_initial_delay (schedule);
 
   if (task->trigger_pending)
-    return task->global ? now_wall (task->scheduler) : now_mono (task->scheduler);
+    return task_now (task);
   switch (bk_task_schedule_get_frequency (schedule))
     {
     case BK_TASK_FREQUENCY_INTERVAL:
-      return (task->global ? now_wall (task->scheduler) : now_mono (task->scheduler)) + delay;
+      return task_now (task) + delay;
     case BK_TASK_FREQUENCY_CRON:
       return _bk_cron_next_ms (_bk_task_schedule_get_cron_object (schedule),
                                now_wall (task->scheduler) + delay);
@@ -1373,29 +1373,20 @@ on_plugin_shutdown (GTask    *hook,
 
 /* HTTP ------------------------------------------------------------------------------ */
 
-static char *
-iso_time (gint64 ms)
-{
-  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (ms / 1000);
-  g_autoptr(GDateTime) exact = NULL;
-
-  if (time == NULL)
-    return NULL;
-  exact = g_date_time_add (time, (ms % 1000) * 1000);
-  return g_date_time_format (exact, "%Y-%m-%dT%H:%M:%S.%fZ");
-}
-
 static void
 add_time (JsonBuilder *builder,
           const char  *name,
           gint64       ms)
 {
+  g_autoptr(GDateTime) time = NULL;
+  g_autofree char *seconds = NULL;
   g_autofree char *text = NULL;
 
-  if (ms < 0 || (text = iso_time (ms)) == NULL)
+  if (ms < 0 || (time = g_date_time_new_from_unix_utc (ms / 1000)) == NULL)
     return;
-  /* %f gives microseconds: keep milliseconds, as JavaScript writes them. */
-  memmove (text + strlen (text) - 4, text + strlen (text) - 1, 2);
+  /* Milliseconds, as JavaScript writes them. */
+  seconds = g_date_time_format (time, "%Y-%m-%dT%H:%M:%S");
+  text = g_strdup_printf ("%s.%03dZ", seconds, (int) (ms % 1000));
   json_builder_set_member_name (builder, name);
   json_builder_add_string_value (builder, text);
 }
